@@ -1,0 +1,221 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { EngineMethods, FileEntry, FolderPrefs, PeerInfo, Prefs } from './api/contract.js';
+import { partialFolderPrefsSchema, partialPrefsSchema, hostPortSchema } from './daemon/config-schema.js';
+import type { Engine } from './engine.js';
+import { ShoalError } from './errors.js';
+import { isSynced } from './model/entry.js';
+import { checkRelPath } from './model/paths.js';
+import { removeTempLeftovers } from './transfer/assembler.js';
+import { generateSecret, parseSecret } from './secrets/secret.js';
+
+type Impl = { [M in keyof EngineMethods]: (e: Engine, p: Parameters<EngineMethods[M]>[0]) => Promise<ReturnType<EngineMethods[M]>> | ReturnType<EngineMethods[M]> };
+
+const version: string = (() => {
+  try {
+    const require = createRequire(import.meta.url);
+    for (const rel of ['../package.json', '../../package.json']) {
+      try {
+        return (require(rel) as { version: string }).version;
+      } catch {
+        // try the next layout (source vs dist)
+      }
+    }
+  } catch {
+    // fall through
+  }
+  return '0.0.0';
+})();
+
+function secretShown(e: Engine, id: string): string {
+  return e.secretsById.get(id)!;
+}
+
+/** The engine's side of every method in the typed contract (validated input in, data out). */
+export const engineMethods: Impl = {
+  getFolders(e, p) {
+    const list = [...e.folders.values()];
+    const only = p?.secret ? [e.folderBySecret(p.secret)] : list;
+    return only.map((f) => f.info(secretShown(e, f.id)));
+  },
+
+  async addFolder(e, p) {
+    const dir = typeof p?.dir === 'string' ? p.dir.trim() : '';
+    if (!dir || !path.isAbsolute(dir)) throw new ShoalError('BAD_PATH', 'Choose a folder by its full path.');
+    let st;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      throw new ShoalError('BAD_PATH', `The folder ${dir} does not exist.`);
+    }
+    if (!st.isDirectory()) throw new ShoalError('BAD_PATH', `${dir} is not a folder.`);
+    for (const f of e.folders.values()) {
+      if (path.resolve(f.root) === path.resolve(dir)) throw new ShoalError('FOLDER_EXISTS', `${dir} is already synced.`);
+    }
+    const secret = p.secret?.trim() || generateSecret();
+    parseSecret(secret); // BAD_SECRET with a clear message
+    const prefs = { ...e.folderDefaults, ...(p.prefs ? partialFolderPrefsSchema.parse(p.prefs) : {}) };
+    const folder = await e.openFolder({ secret, dir, prefs, knownHosts: [], source: 'api' });
+    e.settings.addFolder({ secret, dir, prefs: p.prefs ?? {} });
+    return folder.info(secret);
+  },
+
+  async removeFolder(e, p) {
+    const f = e.folderBySecret(p.secret);
+    const root = f.root;
+    await e.closeFolder(f);
+    e.settings.removeFolder(e.secretsById.get(f.id) ?? p.secret);
+    e.settings.removeFolder(p.secret);
+    await e.store.folder(f.id).clear();
+    // The files stay; only our partial downloads go.
+    if (fs.existsSync(root)) await removeTempLeftovers(root);
+    return { removed: true };
+  },
+
+  getFiles(e, p) {
+    const f = e.folderBySecret(p.secret);
+    const prefix = p.path ? checkRelPath(p.path.replace(/\/+$/, '')) + '/' : '';
+    const out: FileEntry[] = [];
+    const dirs = new Set<string>();
+    for (const [rel, entry] of f.entries) {
+      if (!rel.startsWith(prefix)) continue;
+      const rest = rel.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash >= 0) {
+        dirs.add(rest.slice(0, slash));
+        continue;
+      }
+      const r = entry.record;
+      if (r.kind === 'dir') {
+        if (!r.deleted) dirs.add(rest);
+        continue;
+      }
+      if (r.deleted) continue;
+      const synced = isSynced(entry);
+      out.push({
+        name: rest,
+        type: 'file',
+        size: r.size,
+        have_pieces: synced ? r.chunks.length : 0,
+        total_pieces: r.chunks.length,
+        download: 1,
+        state: entry.localChanged ? 'local_change' : synced ? 'synced' : 'downloading',
+      });
+    }
+    for (const d of dirs) out.push({ name: d, type: 'folder', size: 0, have_pieces: 0, total_pieces: 0, download: 1, state: 'synced' });
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  },
+
+  setFilePrefs(e, p) {
+    // Selective sync comes with a later issue; every file is downloaded for now.
+    if (!p.download) throw new ShoalError('BAD_REQUEST', 'Selective sync is not available yet: every file is downloaded.');
+    return engineMethods.getFiles(e, { secret: p.secret, path: p.path.includes('/') ? p.path.slice(0, p.path.lastIndexOf('/')) : undefined });
+  },
+
+  getFolderPeers(e, p) {
+    const f = e.folderBySecret(p.secret);
+    const out: PeerInfo[] = [];
+    for (const peer of f.peers.values()) {
+      const link = peer.link;
+      const down = f.downBytes(link.id);
+      const up = f.upBytes(link.id);
+      out.push({
+        id: link.id,
+        name: link.name,
+        connection: 'direct',
+        lan: link.lan,
+        address: link.address,
+        synced: down === 0 && up === 0 ? Math.floor(e.now() / 1000) : 0,
+        download: down,
+        upload: up,
+        bytes_in: link.bytesIn,
+        bytes_out: link.bytesOut,
+      });
+    }
+    return out;
+  },
+
+  getSecrets(e, p) {
+    if (!p?.secret) {
+      const rw = generateSecret();
+      return { read_write: rw, read_only: parseSecret(rw).readOnlySecret };
+    }
+    const keys = parseSecret(p.secret);
+    // Only someone who already holds the full-access secret gets it back.
+    return keys.kind === 'read_write' ? { read_write: p.secret, read_only: keys.readOnlySecret } : { read_only: keys.readOnlySecret };
+  },
+
+  getFolderPrefs(e, p) {
+    return { ...e.folderBySecret(p.secret).prefs };
+  },
+
+  setFolderPrefs(e, p) {
+    const f = e.folderBySecret(p.secret);
+    const change: Partial<FolderPrefs> = partialFolderPrefsSchema.parse(p.prefs ?? {});
+    f.prefs = { ...f.prefs, ...change };
+    e.settings.setFolderPrefs(e.secretsById.get(f.id)!, f.root, change);
+    if (change.overwrite_changes && f.readOnly) void f.rescan();
+    return { ...f.prefs };
+  },
+
+  getFolderHosts(e, p) {
+    return { hosts: [...e.folderBySecret(p.secret).knownHosts] };
+  },
+
+  setFolderHosts(e, p) {
+    const f = e.folderBySecret(p.secret);
+    const hosts = (p.hosts ?? []).map((h) => h.trim()).filter(Boolean);
+    for (const h of hosts) {
+      if (!hostPortSchema.safeParse(h).success) throw new ShoalError('BAD_REQUEST', `"${h}" is not host:port.`);
+    }
+    f.knownHosts = hosts;
+    e.settings.setFolderHosts(e.secretsById.get(f.id)!, f.root, hosts);
+    for (const h of hosts) {
+      const i = h.lastIndexOf(':');
+      e.peers.dial(h.slice(0, i).replace(/^\[|\]$/g, ''), Number(h.slice(i + 1)), [f]);
+    }
+    return { hosts };
+  },
+
+  getPrefs(e) {
+    return { ...e.prefs };
+  },
+
+  setPrefs(e, p) {
+    const change: Partial<Prefs> = partialPrefsSchema.parse(p.prefs ?? {});
+    e.prefs = { ...e.prefs, ...change };
+    e.settings.setPrefs(change);
+    e.applyLimits();
+    e.peers.refreshLimits();
+    return { ...e.prefs };
+  },
+
+  getOs() {
+    return { os: os.platform() };
+  },
+
+  getVersion() {
+    return { version };
+  },
+
+  getSpeed(e) {
+    return { ...e.speed };
+  },
+
+  generateSecret() {
+    const rw = generateSecret();
+    return { read_write: rw, read_only: parseSecret(rw).readOnlySecret };
+  },
+
+  rescanFolder(e, p) {
+    void e.folderBySecret(p.secret).rescan();
+    return { started: true };
+  },
+
+  shutdown(e) {
+    setImmediate(() => void e.close());
+    return { stopping: true };
+  },
+};

@@ -1,0 +1,325 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineEvents, EventName, FolderPrefs, MethodName, MethodParams, MethodResult, Prefs } from './api/contract.js';
+import { cleanupArchive } from './archive/archive.js';
+import type { DaemonConfig } from './daemon/config.js';
+import type { Logger } from './daemon/log.js';
+import type { DaemonEngine } from './daemon/types.js';
+import { parseHostPort } from './discovery/hosts.js';
+import { LanDiscovery, type LanDiscoveryOptions } from './discovery/lan.js';
+import type { PeerCandidate } from './discovery/types.js';
+import { engineMethods } from './engine-methods.js';
+import { ShoalError, isProgrammerError, toErrorData } from './errors.js';
+import { IndexStore } from './index/store.js';
+import { FolderIndexer } from './index/folder-indexer.js';
+import { SyncFolder } from './model/folder.js';
+import type { FolderHost } from './model/host.js';
+import { entryCodec, levelEntryStore } from './model/level-entry-store.js';
+import { PeerManager } from './net/peer-manager.js';
+import { TokenBucket } from './net/rate-limit.js';
+import { loadOrCreateIdentity, type DeviceIdentity } from './secrets/device.js';
+import { parseSecret } from './secrets/secret.js';
+import { effectiveSettings, type EffectiveFolder } from './settings/effective.js';
+import { SettingsStore } from './settings/settings-store.js';
+
+export interface EngineOptions {
+  config: DaemonConfig;
+  log: Logger;
+  /** Wall clock (ms); tests inject a skewed one. */
+  clock?: () => number;
+  /** Address the peer listener binds to (default all interfaces; tests use 127.0.0.1). */
+  listenHost?: string;
+  /** LAN discovery socket options, or false to turn LAN discovery off for this engine. */
+  lan?: Partial<LanDiscoveryOptions> | false;
+}
+
+const HOSTS_DIAL_EVERY_MS = 5000;
+const ARCHIVE_CLEANUP_EVERY_MS = 6 * 3600 * 1000;
+const SPEED_SAMPLE_MS = 1000;
+
+/**
+ * The engine: folders, peers, settings and the typed API. One per device; the daemon and
+ * the desktop app's utility process each host one.
+ */
+export class Engine implements DaemonEngine {
+  readonly folders = new Map<string, SyncFolder>();
+  readonly secretsById = new Map<string, string>();
+  readonly identity: DeviceIdentity;
+  readonly settings: SettingsStore;
+  readonly peers: PeerManager;
+  prefs: Prefs;
+  folderDefaults: FolderPrefs;
+  readonly now: () => number;
+  readonly up = new TokenBucket(0);
+  readonly down = new TokenBucket(0);
+  speed = { download: 0, upload: 0 };
+  private readonly listeners = new Map<EventName, Set<(p: never) => void>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private lan: LanDiscovery | null = null;
+  private lastTotals = { in: 0, out: 0, at: 0 };
+  private closing: Promise<void> | null = null;
+  private resolveClosed!: () => void;
+  readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+
+  private constructor(
+    readonly opts: EngineOptions,
+    readonly store: IndexStore,
+  ) {
+    const cfg = opts.config;
+    this.now = opts.clock ?? Date.now;
+    this.identity = loadOrCreateIdentity(cfg.storage_path);
+    this.settings = SettingsStore.open(cfg.storage_path);
+    const eff = effectiveSettings(cfg, this.settings.get());
+    this.prefs = eff.prefs;
+    this.folderDefaults = eff.folderDefaults;
+    for (const d of eff.dropped) opts.log.info(`Not using stored folder ${d.dir}: ${d.reason}`);
+    this.applyLimits();
+    this.peers = new PeerManager({
+      identity: this.identity,
+      deviceName: () => this.prefs.device_name,
+      listenHost: opts.listenHost ?? '0.0.0.0',
+      listenPort: this.prefs.listening_port,
+      now: this.now,
+      maxTimeDiffS: () => this.prefs.sync_max_time_diff,
+      plainLan: () => !this.prefs.lan_encrypt_data,
+      limiter: (lan) => (lan && !this.prefs.rate_limit_local_peers ? undefined : { up: this.up, down: this.down }),
+      bufferSizes: () => ({ sendBufSize: this.prefs.send_buf_size, recvBufSize: this.prefs.recv_buf_size }),
+      folders: () => this.folders,
+      emit: (e, p) => this.emit(e, p),
+      log: opts.log,
+    });
+    this.pendingFolders = eff.folders;
+  }
+
+  private pendingFolders: EffectiveFolder[];
+
+  static async create(opts: EngineOptions): Promise<Engine> {
+    fs.mkdirSync(opts.config.storage_path, { recursive: true, mode: 0o700 });
+    const store = await IndexStore.open(path.join(opts.config.storage_path, 'index'));
+    const engine = new Engine(opts, store);
+    try {
+      await engine.start();
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  private async start(): Promise<void> {
+    const port = await this.peers.listen();
+    if (this.prefs.listening_port === 0) {
+      // BitTorrent Sync picked a random port once and kept it.
+      this.prefs.listening_port = port;
+      this.settings.setPrefs({ listening_port: port });
+    }
+    this.opts.log.info(`Shoal device ${this.prefs.device_name} (${this.identity.shortId}) listening on port ${port}`);
+    for (const f of this.pendingFolders) {
+      try {
+        await this.openFolder(f);
+      } catch (err) {
+        if (isProgrammerError(err)) throw err;
+        this.opts.log.error(`Folder ${f.dir} could not be opened: ${toErrorData(err).message}`);
+      }
+    }
+    this.pendingFolders = [];
+    await this.startLan();
+    this.every(HOSTS_DIAL_EVERY_MS, () => this.dialKnownHosts());
+    this.every(SPEED_SAMPLE_MS, () => this.sampleSpeed());
+    this.every(ARCHIVE_CLEANUP_EVERY_MS, () => void this.cleanupArchives());
+    void this.cleanupArchives();
+    this.dialKnownHosts();
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  // ---- folders
+
+  async openFolder(f: EffectiveFolder): Promise<SyncFolder> {
+    const keys = parseSecret(f.secret);
+    if (this.folders.has(keys.folderIdHex)) throw new ShoalError('FOLDER_EXISTS', `This folder is already synced (${this.folders.get(keys.folderIdHex)!.root}).`);
+    const root = path.resolve(f.dir);
+    const host: FolderHost = {
+      deviceId: this.identity.id,
+      now: this.now,
+      prefs: () => this.prefs,
+      emit: (e, p) => this.emit(e, p),
+      log: this.opts.log,
+      deviceName: (id) => this.deviceName(id),
+    };
+    const folder = new SyncFolder(
+      {
+        keys,
+        root,
+        prefs: f.prefs,
+        store: levelEntryStore(this.store.folder(keys.folderIdHex, entryCodec)),
+        indexer: new FolderIndexer(root),
+      },
+      host,
+    );
+    folder.knownHosts = f.knownHosts;
+    this.folders.set(keys.folderIdHex, folder);
+    this.secretsById.set(keys.folderIdHex, f.secret);
+    await folder.start();
+    this.lan?.setFolders(this.lanFolderIds());
+    this.dialFolderHosts(folder);
+    return folder;
+  }
+
+  async closeFolder(folder: SyncFolder): Promise<void> {
+    this.folders.delete(folder.id);
+    this.secretsById.delete(folder.id);
+    this.peers.folderRemoved(folder.id);
+    this.lan?.setFolders(this.lanFolderIds());
+    await folder.close();
+  }
+
+  folderBySecret(secret: string): SyncFolder {
+    let id: string;
+    try {
+      id = parseSecret(secret).folderIdHex;
+    } catch {
+      throw new ShoalError('FOLDER_NOT_FOUND', 'No folder with this secret.');
+    }
+    const f = this.folders.get(id);
+    if (!f) throw new ShoalError('FOLDER_NOT_FOUND', 'No folder with this secret.');
+    // A read-only secret must not unlock a read-write folder's full-access operations.
+    return f;
+  }
+
+  deviceName(id: string): string {
+    if (id === this.identity.id) return '';
+    return this.peers.sessions.get(id)?.conn.remoteName ?? id.slice(0, 7);
+  }
+
+  // ---- discovery
+
+  private lanFolderIds(): Buffer[] {
+    return [...this.folders.values()].filter((f) => f.prefs.search_lan && !f.error).map((f) => f.keys.folderId);
+  }
+
+  private async startLan(): Promise<void> {
+    if (this.opts.lan === false) return;
+    const lan = new LanDiscovery({ deviceId: this.identity.id, listenPort: this.peers.port, ...this.opts.lan });
+    lan.on('peer', (c) => this.onCandidate(c));
+    lan.on('warning', (err) => this.opts.log.warn(`LAN discovery: ${err.message}`));
+    lan.setFolders(this.lanFolderIds());
+    try {
+      await lan.start();
+      this.lan = lan;
+    } catch (err) {
+      if (isProgrammerError(err)) throw err;
+      this.opts.log.warn(`LAN discovery is off: ${toErrorData(err).message}`);
+    }
+  }
+
+  private onCandidate(c: PeerCandidate): void {
+    try {
+      const folders = [...this.folders.values()].filter((f) => c.folderId && f.keys.folderId.equals(c.folderId) && f.prefs.search_lan && !f.error);
+      if (folders.length > 0) this.peers.dial(c.host, c.port, folders);
+    } catch (err) {
+      if (isProgrammerError(err)) throw err;
+    }
+  }
+
+  private dialFolderHosts(folder: SyncFolder): void {
+    if (!folder.prefs.use_hosts || folder.error) return;
+    for (const h of folder.knownHosts) {
+      try {
+        const { host, port } = parseHostPort(h, 'BAD_REQUEST');
+        this.peers.dial(host, port, [folder]);
+      } catch (err) {
+        if (isProgrammerError(err)) throw err;
+        this.opts.log.warn(`Bad predefined host ${h}: ${toErrorData(err).message}`);
+      }
+    }
+  }
+
+  private dialKnownHosts(): void {
+    for (const f of this.folders.values()) this.dialFolderHosts(f);
+  }
+
+  // ---- prefs, limits, speed
+
+  applyLimits(): void {
+    this.up.setRate(this.prefs.upload_limit * 1024);
+    this.down.setRate(this.prefs.download_limit * 1024);
+  }
+
+  private sampleSpeed(): void {
+    let totalIn = 0;
+    let totalOut = 0;
+    for (const s of this.peers.sessions.values()) {
+      totalIn += s.conn.bytesIn;
+      totalOut += s.conn.bytesOut;
+    }
+    const at = this.now();
+    const dt = (at - this.lastTotals.at) / 1000;
+    if (this.lastTotals.at > 0 && dt > 0) {
+      this.speed = {
+        download: Math.max(0, Math.round((totalIn - this.lastTotals.in) / dt)),
+        upload: Math.max(0, Math.round((totalOut - this.lastTotals.out) / dt)),
+      };
+    }
+    this.lastTotals = { in: totalIn, out: totalOut, at };
+  }
+
+  private async cleanupArchives(): Promise<void> {
+    for (const f of this.folders.values()) {
+      if (f.error) continue;
+      try {
+        await cleanupArchive(f.root, this.prefs.sync_trash_ttl, this.now());
+      } catch (err) {
+        if (isProgrammerError(err)) throw err;
+        this.opts.log.warn(`Archive cleanup in ${f.root} failed: ${toErrorData(err).message}`);
+      }
+    }
+  }
+
+  // ---- the typed API
+
+  async call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>> {
+    if (this.closing && method !== 'shutdown') throw new ShoalError('SHUTTING_DOWN', 'Shoal is shutting down.');
+    const impl = engineMethods[method] as unknown as ((e: Engine, p: MethodParams<M>) => Promise<MethodResult<M>> | MethodResult<M>) | undefined;
+    if (!impl) throw new ShoalError('UNKNOWN_METHOD', `Unknown method: ${String(method)}`);
+    return impl(this, params ?? ({} as MethodParams<M>));
+  }
+
+  on<E extends EventName>(event: E, fn: (payload: EngineEvents[E]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(fn as (p: never) => void);
+    return () => set!.delete(fn as (p: never) => void);
+  }
+
+  emit<E extends EventName>(event: E, payload: EngineEvents[E]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const fn of set) {
+      try {
+        (fn as (p: EngineEvents[E]) => void)(payload);
+      } catch (err) {
+        if (isProgrammerError(err)) throw err;
+        this.opts.log.warn(`Event listener for ${event} failed: ${toErrorData(err).message}`);
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        for (const t of this.timers) clearInterval(t);
+        await this.lan?.close();
+        await this.peers.close();
+        for (const f of [...this.folders.values()]) await f.close();
+        await this.store.close();
+        this.opts.log.info('Shoal stopped');
+      })().finally(() => this.resolveClosed());
+    }
+    return this.closing;
+  }
+}

@@ -1,0 +1,218 @@
+import { promises as fsp, type Dirent, type Stats } from 'node:fs';
+import path from 'node:path';
+import { isProgrammerError, ShoalError } from '../errors.js';
+import { checkRelPath } from '../model/paths.js';
+import type { IgnoreRules } from './ignore.js';
+import { Limiter } from './limit.js';
+import {
+  defaultHasher,
+  entryFromHash,
+  entryFromStats,
+  isUnchanged,
+  lstatIfExists,
+  type FileHasher,
+  type PreviousStat,
+  type ScanResult,
+  type ScanWarning,
+} from './scan-entry.js';
+
+export * from './scan-entry.js';
+export { scanPath, type PathScan, type ScanPathOptions } from './scan-path.js';
+
+export interface ScanOptions {
+  /** Absolute path of the folder root. */
+  root: string;
+  rules: IgnoreRules;
+  /** What the index knows about a path (undefined: new). */
+  previous: (path: string) => PreviousStat | undefined;
+  /**
+   * Called for every entry as soon as it is known (folders before their contents), so the
+   * engine can offer indexed files while the rest is still hashing. Awaited: a slow
+   * consumer slows the scan instead of piling up results.
+   */
+  onResult: (result: ScanResult) => void | Promise<void>;
+  /** Paths in the index; those not found on disk come back in `gone`. */
+  known?: Iterable<string>;
+  onWarning?: (warning: ScanWarning) => void;
+  /** Files hashed at once (default 2: the hash is CPU-bound and there are 2 cores). */
+  hashConcurrency?: number;
+  /** Folders listed at once (default 4: keeps libuv's 4 threads busy with lstat). */
+  dirConcurrency?: number;
+  signal?: AbortSignal;
+  hasher?: FileHasher;
+}
+
+export interface ScanSummary {
+  /** Entries reported through onResult. */
+  seen: number;
+  /** Files whose content was hashed (the rest were unchanged). */
+  hashed: number;
+  /**
+   * Known paths that are no longer on disk. Never includes paths that are now ignored,
+   * nor paths under a folder that could not be read (unreadable is not deleted).
+   */
+  gone: string[];
+  /** Files that changed while being hashed: scan them again later. */
+  unstable: string[];
+  warnings: ScanWarning[];
+}
+
+/** Entries of one folder handled at once (bounds promises for huge folders). */
+const ENTRY_WINDOW = 32;
+
+/**
+ * Walk a folder and report each file and folder as unchanged or changed (with chunks).
+ * Symlinks and special files are skipped (not synced in this version, never followed);
+ * ignored paths are never stat'ed below; names that are not valid wire paths are skipped
+ * with a warning.
+ */
+export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
+  const { root, rules } = opts;
+  // A failure anywhere stops the whole walk: no result is delivered after scanFolder rejects.
+  const failed = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
+  const hasher = opts.hasher ?? defaultHasher;
+  const dirLimit = new Limiter(opts.dirConcurrency ?? 4);
+  const hashLimit = new Limiter(opts.hashConcurrency ?? 2);
+  const seen = new Set<string>();
+  /** Paths whose state is unknown (read errors): never reported gone, nor anything below. */
+  const unsure = new Set<string>();
+  const summary: ScanSummary = { seen: 0, hashed: 0, gone: [], unstable: [], warnings: [] };
+
+  const warn = (p: string, err: unknown): void => {
+    if (isProgrammerError(err)) throw err;
+    const w: ScanWarning =
+      err instanceof ShoalError
+        ? { path: p, code: err.code, message: err.message }
+        : { path: p, code: 'IO_ERROR', message: String((err as Error)?.message ?? err) };
+    summary.warnings.push(w);
+    opts.onWarning?.(w);
+  };
+
+  const emit = async (r: ScanResult): Promise<void> => {
+    signal.throwIfAborted();
+    summary.seen++;
+    await opts.onResult(r);
+  };
+
+  const rootStat = await fsp.stat(root).catch(() => null);
+  if (!rootStat?.isDirectory()) throw new ShoalError('FOLDER_PATH_MISSING', `Folder not found: ${root}`);
+
+  const visitEntry = async (d: Dirent, dirOs: string, dirWire: string, subdirs: Array<[string, string]>): Promise<void> => {
+    signal.throwIfAborted();
+    if (d.isSymbolicLink()) return;
+    const osRel = dirOs ? path.join(dirOs, d.name) : d.name;
+    const wire = dirWire ? `${dirWire}/${d.name.normalize('NFC')}` : d.name.normalize('NFC');
+    // Dirent types are free; lstat only if the file system did not say (DT_UNKNOWN).
+    let st: Stats | undefined;
+    let isDir = d.isDirectory();
+    if (!isDir && !d.isFile()) {
+      try {
+        st = (await lstatIfExists(path.join(root, osRel))) ?? undefined;
+      } catch (err) {
+        unsure.add(wire);
+        return warn(wire, err);
+      }
+      if (!st || !(st.isDirectory() || st.isFile())) return; // gone, symlink, fifo, socket, device
+      isDir = st.isDirectory();
+    }
+    if (rules.matches(wire, isDir)) return;
+    try {
+      checkRelPath(wire);
+    } catch (err) {
+      return warn(wire, err);
+    }
+    if (seen.has(wire)) {
+      // Two names that differ only in Unicode normalization: one wire path, keep the first.
+      return warn(wire, new ShoalError('BAD_PATH', `Two names normalize to the same path; skipped one: ${wire}`));
+    }
+    seen.add(wire);
+    const abs = path.join(root, osRel);
+    try {
+      st ??= await fsp.lstat(abs);
+    } catch (err) {
+      seen.delete(wire);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      unsure.add(wire);
+      return warn(wire, err);
+    }
+    const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
+    if (!kind) return void seen.delete(wire); // replaced by a symlink or special file since readdir
+    const entry = entryFromStats(wire, kind, st);
+    if (kind === 'dir') {
+      subdirs.push([osRel, wire]);
+      if (isUnchanged(entry, opts.previous(wire))) await emit({ status: 'unchanged', entry });
+      else await emit({ status: 'changed', entry, chunks: [] });
+      return;
+    }
+    if (isUnchanged(entry, opts.previous(wire))) return emit({ status: 'unchanged', entry });
+    await hashLimit.run(async () => {
+      try {
+        const h = await hasher(abs, { signal });
+        summary.hashed++;
+        if (h.changedDuringHash) summary.unstable.push(wire);
+        else await emit({ status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks });
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        if (err instanceof ShoalError && err.code === 'BAD_PATH') return void seen.delete(wire); // vanished
+        if (err instanceof ShoalError && err.code === 'IO_ERROR') {
+          unsure.add(wire);
+          return warn(wire, err);
+        }
+        throw err;
+      }
+    });
+  };
+
+  const visitDir = async (dirOs: string, dirWire: string): Promise<void> => {
+    const subdirs: Array<[string, string]> = [];
+    await dirLimit.run(async () => {
+      signal.throwIfAborted();
+      let entries: Dirent[];
+      try {
+        entries = await readDir(path.join(root, dirOs));
+      } catch (err) {
+        if (dirOs === '') throw new ShoalError('FOLDER_PATH_MISSING', `Cannot read folder ${root}`, { cause: err });
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          unsure.add(dirWire);
+          warn(dirWire, new ShoalError('IO_ERROR', `Cannot list ${dirWire}: ${(err as Error).message}`));
+        }
+        return;
+      }
+      for (let i = 0; i < entries.length; i += ENTRY_WINDOW) {
+        await Promise.all(entries.slice(i, i + ENTRY_WINDOW).map((d) => visitEntry(d, dirOs, dirWire, subdirs)));
+      }
+    });
+    await Promise.all(subdirs.map(([os, wire]) => visitDir(os, wire)));
+  };
+
+  try {
+    await visitDir('', '');
+  } catch (err) {
+    failed.abort(err);
+    throw opts.signal?.aborted ? opts.signal.reason : err;
+  }
+
+  for (const p of opts.known ?? []) {
+    if (seen.has(p) || underUnsure(p, unsure)) continue;
+    if (rules.matches(p, false) || rules.matches(p, true)) continue; // now ignored: not deleted
+    summary.gone.push(p);
+  }
+  return summary;
+}
+
+async function readDir(abs: string): Promise<Dirent[]> {
+  const dir = await fsp.opendir(abs, { bufferSize: 256 });
+  const out: Dirent[] = [];
+  for await (const d of dir) out.push(d); // closes the handle at the end or on error
+  return out;
+}
+
+/** Is p, or one of its parent folders, in the set? */
+function underUnsure(p: string, unsure: Set<string>): boolean {
+  if (unsure.size === 0) return false;
+  for (let i = p.length; i > 0; i = p.lastIndexOf('/', i - 1)) {
+    if (unsure.has(p.slice(0, i))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,233 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { EventEmitter } from 'node:events';
+import { promises as fsp, type Stats } from 'node:fs';
+import path from 'node:path';
+import { ShoalError } from '../errors.js';
+import { IGNORE_FILE, toRelPath } from '../model/paths.js';
+import type { IgnoreRules } from './ignore.js';
+
+export interface WatcherOptions {
+  /** Absolute folder root. */
+  root: string;
+  rules: IgnoreRules;
+  /** Quiet time per path before it is reported (default 30 ms: an editor's save is several events). */
+  debounceMs?: number;
+  /**
+   * A path that keeps changing is reported anyway after this long (default 10 s): long
+   * enough not to rehash a big file on every write while it is copied in, short enough
+   * that an always-growing log still syncs.
+   */
+  maxDelayMs?: number;
+  /** How often the root is stat'ed to notice it vanished or was replaced (default 2 s). */
+  rootCheckMs?: number;
+  /** How long start() waits for the initial watch setup before returning anyway (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface WatcherEvents {
+  /** Something happened at this wire path (added, changed, removed: look at the disk). */
+  change: [relPath: string];
+  /** `.SyncIgnore` at the root changed: reload the rules (then call setRules). */
+  ignoreFileChanged: [];
+  /** The root folder disappeared or was replaced (unmounted disk): stop the folder. Emitted once. */
+  rootGone: [];
+  error: [err: ShoalError];
+}
+
+interface Pending {
+  timer: NodeJS.Timeout;
+  first: number;
+}
+
+/**
+ * Watches a folder (chokidar over inotify/FSEvents) and reports changed paths after a short
+ * per-path debounce. It only reports paths; the scanner decides what changed, and the
+ * engine recognizes its own writes by comparing with its index.
+ *
+ * Before paths are reported, the root is checked to still be the same folder: when a
+ * folder is deleted or its disk unmounted, chokidar first reports every file as unlinked,
+ * and those must never turn into deletions sent to peers.
+ */
+export class FolderWatcher extends EventEmitter<WatcherEvents> {
+  private readonly root: string;
+  private rules: IgnoreRules;
+  private readonly debounceMs: number;
+  private readonly maxDelayMs: number;
+  private readonly rootCheckMs: number;
+  private readonly readyTimeoutMs: number;
+  private fsw: FSWatcher | null = null;
+  private rootId: { dev: number; ino: number } | null = null;
+  private rootTimer: NodeJS.Timeout | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private readonly due = new Set<string>();
+  private flushing = false;
+  private gone = false;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  /** A chokidar instance being closed after the root vanished. */
+  private detached: Promise<void> | null = null;
+
+  constructor(opts: WatcherOptions) {
+    super();
+    this.root = path.resolve(opts.root);
+    this.rules = opts.rules;
+    this.debounceMs = opts.debounceMs ?? 30;
+    this.maxDelayMs = opts.maxDelayMs ?? 10_000;
+    this.rootCheckMs = opts.rootCheckMs ?? 2000;
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
+  }
+
+  /** Start watching; resolves once the initial setup is done (or readyTimeoutMs passed). */
+  async start(): Promise<void> {
+    if (this.closed || this.fsw) return;
+    const st = await fsp.stat(this.root).catch(() => null);
+    if (!st?.isDirectory()) throw new ShoalError('FOLDER_PATH_MISSING', `Folder not found: ${this.root}`);
+    this.rootId = { dev: st.dev, ino: st.ino };
+    this.rootTimer = setInterval(() => void this.checkRoot(), this.rootCheckMs);
+    this.rootTimer.unref();
+    await this.startChokidar();
+  }
+
+  /**
+   * New ignore rules. chokidar never set up watches inside folders that were ignored, so
+   * it is restarted to pick them up (and to drop watches for newly ignored ones).
+   */
+  async setRules(rules: IgnoreRules): Promise<void> {
+    this.rules = rules;
+    if (!this.fsw || this.closed) return;
+    const old = this.fsw;
+    this.fsw = null;
+    await old.close();
+    await this.startChokidar();
+  }
+
+  private async startChokidar(): Promise<void> {
+    if (this.closed || this.gone) return;
+    const fsw = watch(this.root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      // chokidar's atomic mode holds unlinks back 100 ms and drops names like `x~`/`.x.swp`.
+      atomic: false,
+      ignorePermissionErrors: true,
+      ignored: (p: string, stats?: Stats) => this.isIgnored(p, stats),
+    });
+    this.fsw = fsw;
+    fsw.on('all', (event, p) => this.onEvent(event, p));
+    fsw.on('error', (err) => {
+      if (this.closed) return;
+      const e = err as NodeJS.ErrnoException;
+      const hint = e.code === 'ENOSPC' ? ' (raise fs.inotify.max_user_watches)' : '';
+      this.emit('error', new ShoalError('IO_ERROR', `Watching ${this.root} failed: ${e.code ?? e.message}${hint}`, { cause: err }));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => fsw.once('ready', () => resolve())),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.readyTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private isIgnored(abs: string, stats?: Stats): boolean {
+    const rel = path.relative(this.root, abs);
+    if (rel === '' || rel.startsWith('..')) return false;
+    const wire = toRelPath(rel);
+    if (wire === IGNORE_FILE) return false; // watched so rule changes are noticed
+    // Without stats chokidar asks again with them; assume "file" meanwhile.
+    return this.rules.matches(wire, stats?.isDirectory() ?? false);
+  }
+
+  private onEvent(event: string, abs: string): void {
+    if (this.closed || this.gone) return;
+    const rel = path.relative(this.root, abs);
+    if (rel === '') {
+      if (event === 'unlinkDir') this.rootVanished();
+      return;
+    }
+    if (rel.startsWith('..')) return;
+    const wire = toRelPath(rel);
+    this.schedule(wire);
+  }
+
+  /** (Re)arm the path's quiet timer, but never past first event + maxDelayMs. */
+  private schedule(wire: string): void {
+    const now = Date.now();
+    const p = this.pending.get(wire);
+    if (p && now - p.first + this.debounceMs < this.maxDelayMs) {
+      p.timer.refresh();
+      return;
+    }
+    if (p) return; // the max delay is near: let the armed timer fire
+    const timer = setTimeout(() => {
+      this.pending.delete(wire);
+      this.due.add(wire);
+      void this.flush();
+    }, this.debounceMs);
+    this.pending.set(wire, { timer, first: now });
+  }
+
+  /** Report due paths in batches, each after one check that the root is still there. */
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.due.size > 0 && !this.closed && !this.gone) {
+        const batch = [...this.due];
+        this.due.clear();
+        if (!(await this.rootIsSame())) return this.rootVanished();
+        if (this.closed) return;
+        for (const wire of batch) {
+          if (wire === IGNORE_FILE) this.emit('ignoreFileChanged');
+          else this.emit('change', wire);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async checkRoot(): Promise<void> {
+    if (this.closed || this.gone) return;
+    if (!(await this.rootIsSame())) this.rootVanished();
+  }
+
+  private async rootIsSame(): Promise<boolean> {
+    try {
+      const st = await fsp.stat(this.root);
+      return st.isDirectory() && st.dev === this.rootId?.dev && st.ino === this.rootId.ino;
+    } catch {
+      return false;
+    }
+  }
+
+  private rootVanished(): void {
+    if (this.gone || this.closed) return;
+    this.gone = true;
+    this.dropPending();
+    // Nothing more can be watched there: release the OS watches. Not from inside chokidar's
+    // own event dispatch, though: closing there leaks the watch on the root's parent.
+    const fsw = this.fsw;
+    this.fsw = null;
+    if (fsw) this.detached = new Promise<void>((resolve) => setImmediate(() => void fsw.close().then(resolve, resolve)));
+    this.emit('rootGone');
+  }
+
+  private dropPending(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    this.due.clear();
+  }
+
+  /** Stop watching. Idempotent; no event is emitted after it is called. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      this.dropPending();
+      if (this.rootTimer) clearInterval(this.rootTimer);
+      const fsw = this.fsw;
+      this.fsw = null;
+      await fsw?.close();
+      await this.detached;
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,329 @@
+import fs from 'node:fs/promises';
+import type { FolderInfo, FolderPrefs } from '../api/contract.js';
+import { ShoalError, isProgrammerError, toErrorData, type ErrorData } from '../errors.js';
+import { Announcer } from './announcer.js';
+import { ChunkReader } from './chunk-reader.js';
+import { isSynced, type Entry } from './entry.js';
+import type { FolderHost, FolderSetup } from './host.js';
+import { LocalChanges } from './local-changes.js';
+import { ChunkLocator } from './locator.js';
+import { checkRootPresent, writeRootMarker } from './root-marker.js';
+import type { ChunkRequest, PeerLink } from './peer-link.js';
+import { Puller } from './puller.js';
+import { verifyRecord, type FileRecord } from './record.js';
+import { RemoteChanges } from './remote-changes.js';
+import { compareVersions } from './version.js';
+
+interface PeerState {
+  link: PeerLink;
+  /** What the peer announced it has, per path. */
+  index: Map<string, FileRecord>;
+  complete: boolean;
+}
+
+/**
+ * One synced folder on this device: its index, its peers, and the loops that keep it
+ * identical to theirs. Local changes are in local-changes.ts, applying peers' changes in
+ * remote-changes.ts, downloads in puller.ts; this class owns the state and lifecycle.
+ */
+export class SyncFolder {
+  readonly entries = new Map<string, Entry>();
+  readonly peers = new Map<string, PeerState>();
+  readonly locator = new ChunkLocator();
+  readonly reader: ChunkReader;
+  readonly puller: Puller;
+  readonly announcer: Announcer;
+  readonly local: LocalChanges;
+  readonly remote: RemoteChanges;
+  prefs: FolderPrefs;
+  knownHosts: string[] = [];
+  indexing = false;
+  error: ErrorData | null = null;
+  private readonly dirty = new Set<string>();
+  private readonly removed = new Set<string>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private started = false;
+  private closed = false;
+  private hadWork = false;
+
+  constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
+    this.prefs = { ...setup.prefs };
+    this.reader = new ChunkReader(setup.root);
+    this.announcer = new Announcer(() => [...this.peers.values()].map((p) => p.link));
+    this.local = new LocalChanges(this);
+    this.remote = new RemoteChanges(this);
+    this.puller = new Puller(this.remote.pullHost());
+  }
+
+  get keys() {
+    return this.setup.keys;
+  }
+  get root(): string {
+    return this.setup.root;
+  }
+  get id(): string {
+    return this.setup.keys.folderIdHex;
+  }
+  get readOnly(): boolean {
+    return this.setup.keys.kind === 'read_only';
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const e of await this.setup.store.load()) {
+      this.entries.set(e.record.path, e);
+      if (e.disk && !e.disk.deleted && e.disk.kind === 'file') this.locator.addFile(e.disk);
+    }
+    try {
+      await checkRootPresent(this.root, this.id, this.entries.size > 0);
+      await writeRootMarker(this.root, this.id);
+    } catch (err) {
+      this.stopWithError(err);
+      return;
+    }
+    for (const e of this.entries.values()) this.remote.resumeIfPending(e);
+    await this.setup.indexer.watch(
+      (rel) => this.local.pathChanged(rel),
+      () => void this.rootGone(),
+    );
+    void this.rescan();
+    this.scheduleRescan();
+  }
+
+  /** Full rescan (startup, the periodic timer, the API). */
+  async rescan(): Promise<void> {
+    if (this.closed || this.error) return;
+    try {
+      await this.local.scanAll();
+    } catch (err) {
+      if (isProgrammerError(err)) throw err;
+      this.reportError(err);
+    }
+  }
+
+  private scheduleRescan(): void {
+    const secs = Math.max(1, this.host.prefs().folder_rescan_interval);
+    this.rescanTimer = setTimeout(() => {
+      void this.rescan().finally(() => {
+        if (!this.closed) this.scheduleRescan();
+      });
+    }, secs * 1000);
+    this.rescanTimer.unref();
+  }
+
+  /** The folder's path vanished (unmounted disk): stop rather than propagate deletions. */
+  async rootGone(): Promise<void> {
+    try {
+      await checkRootPresent(this.root, this.id, true);
+    } catch (err) {
+      this.stopWithError(err);
+    }
+  }
+
+  stopWithError(err: unknown): void {
+    const data = toErrorData(err);
+    this.error = data;
+    this.host.log.error(`Folder ${this.root} stopped: ${data.message}`, { folder: this.id, code: data.code });
+    this.host.emit('folderState', { folder: this.id, dir: this.root, indexing: false, error: data });
+    this.host.emit('error', { ...data, folder: this.id });
+    void this.puller.close();
+    void this.setup.indexer.close();
+  }
+
+  reportError(err: unknown, peerId?: string): void {
+    const data = toErrorData(err);
+    this.host.log.warn(data.message, { folder: this.id, code: data.code, peerId });
+    this.host.emit('error', { ...data, folder: this.id, ...(peerId ? { peerId } : {}) });
+  }
+
+  // ---- peers
+
+  addPeer(link: PeerLink): void {
+    if (this.closed) return;
+    this.peers.set(link.id, { link, index: new Map(), complete: false });
+    this.announcer.sendFull(link, this.announceable());
+    this.puller.kick();
+  }
+
+  /** Detach a peer; `link` guards against removing a newer connection to the same device. */
+  removePeer(id: string, link?: PeerLink): void {
+    if (link && this.peers.get(id)?.link !== link) return;
+    this.peers.delete(id);
+    this.puller.kick();
+  }
+
+  /** Records we have and may announce (read-only folders never announce local edits). */
+  *announceable(): Iterable<FileRecord> {
+    for (const e of this.entries.values()) {
+      if (isSynced(e)) yield e.record;
+    }
+  }
+
+  onIndex(peerId: string, records: FileRecord[], complete: boolean): void {
+    const peer = this.peers.get(peerId);
+    if (!peer || this.closed || this.error) return;
+    let bad = 0;
+    for (const r of records) {
+      if (!verifyRecord(this.keys.folderId, this.keys.publicKey, r)) {
+        bad++;
+        continue;
+      }
+      peer.index.set(r.path, r);
+      this.remote.consider(r, peerId);
+    }
+    if (bad > 0) {
+      this.reportError(
+        new ShoalError('BAD_SIGNATURE', `${peer.link.name} sent ${bad} change(s) not signed with this folder's key; they were ignored.`),
+        peerId,
+      );
+    }
+    if (complete) peer.complete = true;
+    this.puller.kick();
+    this.maybeFinished();
+  }
+
+  async serve(peerId: string, req: ChunkRequest): Promise<Buffer> {
+    if (this.error) throw new ShoalError('FOLDER_PATH_MISSING', this.error.message);
+    if (!this.peers.has(peerId)) throw new ShoalError('AUTH_FAILED', 'Folder not shared with this peer');
+    const e = this.entries.get(req.path);
+    const disk = e?.disk;
+    if (!e || !disk || disk.deleted || disk.kind !== 'file' || e.localChanged) {
+      throw new ShoalError('BAD_REQUEST', 'File not available');
+    }
+    return this.reader.read(disk, req);
+  }
+
+  /** Peers that announced exactly this version of a file. */
+  peersHaving(record: FileRecord): PeerLink[] {
+    const out: PeerLink[] = [];
+    for (const p of this.peers.values()) {
+      const theirs = p.index.get(record.path);
+      if (theirs && !theirs.deleted && compareVersions(theirs.version, record.version) === 'equal') out.push(p.link);
+    }
+    return out;
+  }
+
+  // ---- persistence
+
+  markDirty(e: Entry): void {
+    this.removed.delete(e.record.path);
+    this.dirty.add(e.record.path);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, 100);
+  }
+
+  flush(): Promise<void> {
+    const put: Entry[] = [];
+    for (const p of this.dirty) {
+      const e = this.entries.get(p);
+      if (e) put.push(e);
+    }
+    const del = [...this.removed];
+    this.dirty.clear();
+    this.removed.clear();
+    if (put.length === 0 && del.length === 0) return this.flushing;
+    this.flushing = this.flushing
+      .then(() => this.setup.store.save(put, del))
+      .catch((err) => this.reportError(err));
+    return this.flushing;
+  }
+
+  // ---- status
+
+  /** Called after work: emits syncFinished once nothing is left to pull. */
+  noteWork(): void {
+    this.hadWork = true;
+  }
+
+  maybeFinished(): void {
+    if (!this.hadWork || this.puller.pendingCount > 0 || this.indexing) return;
+    this.hadWork = false;
+    this.host.emit('syncFinished', { folder: this.id, dir: this.root, at: this.host.now() });
+  }
+
+  info(secretShown: string): FolderInfo {
+    let files = 0;
+    let size = 0;
+    for (const e of this.entries.values()) {
+      const r = e.record;
+      if (r.deleted || r.kind !== 'file') continue;
+      files++;
+      size += r.size;
+    }
+    return {
+      dir: this.root,
+      secret: secretShown,
+      size,
+      type: this.keys.kind,
+      files,
+      error: this.error ? 1 : 0,
+      error_code: this.error?.code ?? null,
+      error_message: this.error?.message ?? null,
+      indexing: this.indexing ? 1 : 0,
+      down_bytes: this.puller.pendingBytes,
+      up_bytes: this.upBytes(),
+    };
+  }
+
+  /** Bytes connected peers still lack of what we have. */
+  upBytes(peerId?: string): number {
+    let n = 0;
+    for (const p of this.peers.values()) {
+      if (peerId && p.link.id !== peerId) continue;
+      if (!p.complete) continue;
+      for (const e of this.entries.values()) {
+        if (!isSynced(e) || e.record.deleted || e.record.kind !== 'file') continue;
+        const theirs = p.index.get(e.record.path);
+        if (!theirs || compareVersions(theirs.version, e.record.version) === 'older') n += e.record.size;
+      }
+    }
+    return n;
+  }
+
+  /** Bytes we still need that this peer has. */
+  downBytes(peerId: string): number {
+    const p = this.peers.get(peerId);
+    if (!p) return 0;
+    let n = 0;
+    for (const e of this.entries.values()) {
+      if (!this.puller.isPulling(e.record.path)) continue;
+      const theirs = p.index.get(e.record.path);
+      if (theirs && compareVersions(theirs.version, e.record.version) === 'equal') n += e.record.size;
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.rescanTimer) clearTimeout(this.rescanTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.announcer.flush();
+    await this.puller.close();
+    await this.setup.indexer.close();
+    await this.reader.close();
+    await this.flush();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+export async function folderPathExists(root: string): Promise<boolean> {
+  try {
+    return (await fs.stat(root)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,60 @@
+import type { EngineEvents, EventName, FolderPrefs, Prefs } from '../api/contract.js';
+import type { FolderKeys } from '../secrets/secret.js';
+import type { ChunkRef } from './record.js';
+import type { Entry, LocalStat } from './entry.js';
+
+/** What a folder needs from the engine around it; injected so tests can drive it directly. */
+export interface LoggerLike {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface EntryStore {
+  load(): Promise<Entry[]>;
+  save(put: Entry[], del: string[]): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export interface FolderHost {
+  readonly deviceId: string;
+  now(): number;
+  prefs(): Prefs;
+  emit<E extends EventName>(event: E, payload: EngineEvents[E]): void;
+  log: LoggerLike;
+  /** Display name of a device id ('' for this device). */
+  deviceName(id: string): string;
+}
+
+export interface FolderSetup {
+  keys: FolderKeys;
+  root: string;
+  prefs: FolderPrefs;
+  store: EntryStore;
+  indexer: Indexer;
+}
+
+/** One path as the scanner saw it; `chunks` is null when size+mtime+inode were unchanged. */
+export interface ScanHit {
+  path: string;
+  kind: 'file' | 'dir';
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  ino: number;
+  chunks: ChunkRef[] | null;
+}
+
+/** The scanning side of engine/index, as the folder uses it. */
+export interface Indexer {
+  /** Walk the whole folder; `onHit` for every path present; returns the paths seen. */
+  scanAll(previous: (p: string) => LocalStat | undefined, onHit: (h: ScanHit) => void): Promise<Set<string>>;
+  /** Look at one path: null when it no longer exists (or is ignored). */
+  scanOne(rel: string, previous: LocalStat | undefined): Promise<ScanHit | null>;
+  ignored(rel: string, isDir: boolean): boolean;
+  /** Reload .SyncIgnore. */
+  reloadIgnores(): Promise<void>;
+  watch(onPath: (rel: string) => void, onRootGone: () => void): Promise<void>;
+  close(): Promise<void>;
+}

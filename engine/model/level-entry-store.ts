@@ -1,0 +1,18 @@
+import type { FolderStore } from '../index/store.js';
+import { decodeEntry, encodeEntry, type Entry } from './entry.js';
+import type { EntryStore } from './host.js';
+
+/** The folder model's entries, kept in the LevelDB index store. */
+export function levelEntryStore(store: FolderStore<Entry>): EntryStore {
+  return {
+    load: () => store.load(),
+    save: (put, del) => store.putMany(put, del),
+    clear: () => store.clear(),
+  };
+}
+
+export const entryCodec = {
+  key: (e: Entry) => e.record.path,
+  encode: encodeEntry,
+  decode: decodeEntry,
+};

@@ -1,0 +1,235 @@
+import { isProgrammerError } from '../errors.js';
+import type { Entry, LocalStat } from './entry.js';
+import type { SyncFolder } from './folder.js';
+import type { ScanHit } from './host.js';
+import { signRecord, type ChunkRef, type FileRecord } from './record.js';
+import { checkRootPresent } from './root-marker.js';
+import { bumpVersion, mergeVersions } from './version.js';
+
+/**
+ * Turns what the scanner and watcher see on this device's disk into index changes.
+ * On a read-write folder a change becomes a new signed record, announced at once; on a
+ * read-only folder it is only marked as a local change (never propagated) and, with
+ * `overwrite_changes`, the shared version is restored.
+ */
+export class LocalChanges {
+  private readonly pendingPaths = new Set<string>();
+  private readonly deferred = new Set<string>();
+  private draining = false;
+  private scanning: Promise<void> | null = null;
+
+  constructor(private readonly f: SyncFolder) {}
+
+  /** The watcher saw something at `rel` (debounced). */
+  pathChanged(rel: string): void {
+    this.pendingPaths.add(rel);
+    if (!this.draining) void this.drain();
+  }
+
+  /** A remote change to `rel` was applied: re-check it if the watcher fired meanwhile. */
+  afterApply(rel: string): void {
+    if (this.deferred.delete(rel)) this.pathChanged(rel);
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pendingPaths.size > 0 && !this.f.isClosed && !this.f.error) {
+        const batch = [...this.pendingPaths];
+        this.pendingPaths.clear();
+        await Promise.all(batch.map((rel) => this.scanOne(rel)));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async scanOne(rel: string): Promise<void> {
+    if (this.f.setup.indexer.ignored(rel, false)) return;
+    if (this.f.remote.applying.has(rel)) {
+      // We are changing this path ourselves; look again once that is done.
+      this.deferred.add(rel);
+      return;
+    }
+    try {
+      if (rel === '.SyncIgnore') await this.f.setup.indexer.reloadIgnores();
+      const e = this.f.entries.get(rel);
+      const hit = await this.f.setup.indexer.scanOne(rel, e?.stat ?? undefined);
+      if (hit) this.onHit(hit);
+      else await this.onGone([rel, ...this.childrenOf(rel)]);
+    } catch (err) {
+      if (isProgrammerError(err)) throw err;
+      this.f.reportError(err);
+    }
+  }
+
+  private childrenOf(rel: string): string[] {
+    const prefix = rel + '/';
+    const out: string[] = [];
+    for (const p of this.f.entries.keys()) if (p.startsWith(prefix)) out.push(p);
+    return out;
+  }
+
+  /** Full scan: every path present is checked, paths no longer present are deletions. */
+  scanAll(): Promise<void> {
+    if (!this.scanning) {
+      this.scanning = this.doScanAll().finally(() => {
+        this.scanning = null;
+      });
+    }
+    return this.scanning;
+  }
+
+  private async doScanAll(): Promise<void> {
+    const f = this.f;
+    f.indexing = true;
+    f.host.emit('folderState', { folder: f.id, dir: f.root, indexing: true, error: null });
+    try {
+      await f.setup.indexer.reloadIgnores();
+      const seen = await f.setup.indexer.scanAll(
+        (p) => f.entries.get(p)?.stat ?? undefined,
+        (hit) => this.onHit(hit),
+      );
+      const gone: string[] = [];
+      for (const [p, e] of f.entries) {
+        if (!seen.has(p) && e.disk && !e.disk.deleted && !f.setup.indexer.ignored(p, e.record.kind === 'dir')) gone.push(p);
+      }
+      if (gone.length > 0) await this.onGone(gone);
+    } finally {
+      f.indexing = false;
+      f.host.emit('folderState', { folder: f.id, dir: f.root, indexing: false, error: f.error });
+      f.announcer.flush();
+      f.maybeFinished();
+    }
+  }
+
+  onHit(hit: ScanHit): void {
+    const f = this.f;
+    const e = f.entries.get(hit.path);
+    const stat: LocalStat = { size: hit.size, mtimeMs: hit.mtimeMs, ino: hit.ino };
+    if (hit.chunks === null && hit.kind === 'file') return; // unchanged since we last hashed it
+    if (e?.disk && !e.disk.deleted && sameAsDisk(e.disk, hit)) {
+      if (!sameStat(e.stat, stat)) {
+        e.stat = stat;
+        f.markDirty(e);
+      }
+      return;
+    }
+    if (e && !e.record.deleted && e.disk !== e.record && sameAsDisk(e.record, hit)) {
+      // The disk now holds the accepted version: our own download landing (seen before
+      // the puller recorded it) or the user made the same change. Not a new change.
+      f.remote.landed(e, stat);
+      return;
+    }
+    if (f.readOnly) {
+      this.readOnlyChange(hit.path, e, stat);
+      return;
+    }
+    const base = e ? mergeVersions(e.record.version, e.disk?.version ?? []) : [];
+    const record = this.sign({
+      path: hit.path,
+      kind: hit.kind,
+      size: hit.kind === 'file' ? hit.size : 0,
+      mtimeMs: hit.mtimeMs,
+      mode: hit.mode & 0o777,
+      chunks: hit.kind === 'file' ? (hit.chunks as ChunkRef[]) : [],
+      deleted: false,
+      version: bumpVersion(base, f.host.deviceId),
+    });
+    f.puller.cancel(hit.path);
+    if (e?.disk && !e.disk.deleted) f.locator.removeFile(e.disk);
+    const next: Entry = { record, disk: record, stat, localChanged: false };
+    this.commit(next);
+    const existed = !!e?.disk && !e.disk.deleted;
+    if (hit.kind === 'file') {
+      f.host.emit(existed ? 'fileUpdated' : 'fileAdded', {
+        folder: f.id,
+        dir: f.root,
+        path: hit.path,
+        device: '',
+        at: f.host.now(),
+        size: hit.size,
+      });
+    }
+  }
+
+  private async onGone(paths: string[]): Promise<void> {
+    const f = this.f;
+    // Mass deletions from an unmounted disk must never propagate: check the root first.
+    try {
+      await checkRootPresent(f.root, f.id, true);
+    } catch (err) {
+      f.stopWithError(err);
+      return;
+    }
+    // Deepest first, so directory records follow their contents.
+    paths.sort((a, b) => b.length - a.length);
+    for (const p of paths) {
+      const e = f.entries.get(p);
+      if (!e || !e.disk || e.disk.deleted) continue;
+      if (f.readOnly) {
+        this.readOnlyChange(p, e, null);
+        continue;
+      }
+      const record = this.sign({
+        path: p,
+        kind: e.record.kind,
+        size: 0,
+        mtimeMs: e.record.mtimeMs,
+        mode: e.record.mode,
+        chunks: [],
+        deleted: true,
+        version: bumpVersion(mergeVersions(e.record.version, e.disk.version), f.host.deviceId),
+      });
+      f.puller.cancel(p);
+      f.locator.removeFile(e.disk);
+      this.commit({ record, disk: record, stat: null, localChanged: false });
+      if (record.kind === 'file') {
+        f.host.emit('fileDeleted', { folder: f.id, dir: f.root, path: p, device: '', at: f.host.now() });
+      }
+    }
+  }
+
+  private readOnlyChange(p: string, e: Entry | undefined, stat: LocalStat | null): void {
+    const f = this.f;
+    if (!e) return; // a new local file on a read-only folder stays local
+    e.stat = stat;
+    if (!e.localChanged) {
+      e.localChanged = true;
+      f.markDirty(e);
+      f.host.log.info(`Local change to ${p} in read-only folder is not propagated`, { folder: f.id });
+    }
+    if (f.prefs.overwrite_changes) f.remote.restore(e);
+  }
+
+  private sign(r: Omit<FileRecord, 'sig' | 'changedAt' | 'origin'>): FileRecord {
+    const f = this.f;
+    return signRecord(f.keys.folderId, f.keys.signingKey!, { ...r, changedAt: f.host.now(), origin: f.host.deviceId });
+  }
+
+  private commit(e: Entry): void {
+    const f = this.f;
+    f.entries.set(e.record.path, e);
+    if (e.disk && !e.disk.deleted && e.disk.kind === 'file') f.locator.addFile(e.disk);
+    f.reader.invalidate(e.record.path);
+    f.markDirty(e);
+    f.announcer.announce(e.record);
+  }
+}
+
+function sameStat(a: LocalStat | null, b: LocalStat): boolean {
+  return !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+/** Does what the scanner found equal what the index says is on disk? */
+function sameAsDisk(disk: FileRecord, hit: ScanHit): boolean {
+  if (disk.kind !== hit.kind) return false;
+  if (hit.kind === 'dir') return true;
+  if ((disk.mode & 0o111) !== (hit.mode & 0o111)) return false;
+  const chunks = hit.chunks;
+  if (!chunks || chunks.length !== disk.chunks.length || disk.size !== hit.size) return false;
+  for (let i = 0; i < chunks.length; i++) {
+    if (chunks[i]!.size !== disk.chunks[i]!.size || !chunks[i]!.hash.equals(disk.chunks[i]!.hash)) return false;
+  }
+  return true;
+}

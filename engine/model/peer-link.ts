@@ -1,0 +1,25 @@
+import type { FileRecord } from './record.js';
+
+/**
+ * What a folder needs from one connected peer that shares it. The connection layer
+ * (engine/net) implements it; the folder model never sees sockets.
+ */
+export interface ChunkRequest {
+  path: string;
+  offset: number;
+  size: number;
+  hash: Buffer;
+}
+
+export interface PeerLink {
+  readonly id: string;
+  readonly name: string;
+  readonly address: string;
+  readonly lan: boolean;
+  /** Send index records (what this device has) to the peer. */
+  sendIndex(records: FileRecord[], complete: boolean): void;
+  /** Ask for a chunk; resolves with bytes owned by the caller (not yet verified). */
+  request(req: ChunkRequest): Promise<Buffer>;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}

@@ -1,0 +1,318 @@
+import path from 'node:path';
+import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
+import { FileAssembler, type ArchiveFn } from '../transfer/assembler.js';
+import type { ChunkLocator } from './locator.js';
+import type { PeerLink } from './peer-link.js';
+import type { FileRecord } from './record.js';
+
+/**
+ * Downloads the files a folder needs. Per file: resume what a `.!sync` temp already holds,
+ * copy chunks that exist locally (renames, edits to big files), and fetch the rest from
+ * every peer that has the file at once, rarest file first, with a per-peer window of bytes
+ * in flight so transfers stay pipelined without unbounded memory.
+ */
+export interface PullHost {
+  readonly root: string;
+  readonly locator: ChunkLocator;
+  /** Connected peers that announced exactly this version of the file. */
+  peersHaving(record: FileRecord): PeerLink[];
+  /** The state a finalize may replace (what the index says is on disk), or null. */
+  expectedOnDisk(pathRel: string): { size: number; mtimeMs: number } | null;
+  archiver(pathRel: string): ArchiveFn | null;
+  onPulled(record: FileRecord, info: { fromPeers: string[]; copiedBytes: number; fetchedBytes: number }): Promise<void>;
+  onPullFailed(record: FileRecord, err: ShoalError): void;
+  onProgress(record: FileRecord, peerId: string, done: number): void;
+}
+
+export interface PullerOptions {
+  maxActiveFiles?: number;
+  /** Bytes in flight per peer. */
+  peerWindowBytes?: number;
+  maxCopiesInFlight?: number;
+}
+
+interface Job {
+  record: FileRecord;
+  asm: FileAssembler | null;
+  /** Chunk indexes still to fetch from the network, in file order. */
+  remote: number[];
+  next: number;
+  inflight: number;
+  copying: number;
+  retries: Map<number, number>;
+  fromPeers: Set<string>;
+  copiedBytes: number;
+  fetchedBytes: number;
+  doneBytes: number;
+  failed: boolean;
+  finalizing: boolean;
+}
+
+const MAX_CHUNK_RETRIES = 4;
+
+export class Puller {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly jobs = new Map<string, Job>();
+  private readonly inflightByPeer = new Map<string, number>();
+  private readonly wanted = new Map<string, FileRecord>();
+  private pumping = false;
+  private pumpAgain = false;
+  private closed = false;
+  private readonly maxActive: number;
+  private readonly window: number;
+  private readonly maxCopies: number;
+
+  constructor(private readonly host: PullHost, opts: PullerOptions = {}) {
+    this.maxActive = opts.maxActiveFiles ?? 32;
+    this.window = opts.peerWindowBytes ?? 16 * 1024 * 1024;
+    this.maxCopies = opts.maxCopiesInFlight ?? 4;
+  }
+
+  /** Want this record on disk. A newer want for the same path replaces an older one. */
+  want(record: FileRecord): void {
+    const p = record.path;
+    const job = this.jobs.get(p);
+    if (job && job.record !== record) this.cancel(p);
+    this.wanted.set(p, record);
+    if (!this.queued.has(p) && !this.jobs.has(p)) {
+      this.queued.add(p);
+      this.queue.push(p);
+    }
+    this.kick();
+  }
+
+  /** Stop pulling a path (it changed locally or was deleted). */
+  cancel(p: string): void {
+    this.wanted.delete(p);
+    const job = this.jobs.get(p);
+    if (job && !job.finalizing) {
+      job.failed = true;
+      this.jobs.delete(p);
+      void job.asm?.abort({ keepTemp: true }).catch(() => undefined);
+    }
+  }
+
+  get pendingCount(): number {
+    return this.wanted.size;
+  }
+
+  get pendingBytes(): number {
+    let n = 0;
+    for (const [p, r] of this.wanted) n += r.size - (this.jobs.get(p)?.doneBytes ?? 0);
+    return n;
+  }
+
+  isPulling(p: string): boolean {
+    return this.wanted.has(p);
+  }
+
+  /** New peers or new announcements: try again. */
+  kick(): void {
+    if (this.closed) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    queueMicrotask(() => {
+      try {
+        do {
+          this.pumpAgain = false;
+          this.pump();
+        } while (this.pumpAgain && !this.closed);
+      } finally {
+        this.pumping = false;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    await Promise.all(jobs.map((j) => j.asm?.abort({ keepTemp: true }).catch(() => undefined)));
+  }
+
+  private pump(): void {
+    // Start new jobs.
+    while (this.jobs.size < this.maxActive && this.queue.length > 0) {
+      const p = this.queue.shift()!;
+      this.queued.delete(p);
+      const record = this.wanted.get(p);
+      if (!record || this.jobs.has(p)) continue;
+      this.startJob(record);
+    }
+    // Fill each peer's window, rarest (fewest sources) file first.
+    const jobs = [...this.jobs.values()].filter((j) => j.asm && !j.failed && j.next < j.remote.length);
+    if (jobs.length === 0) return;
+    const sources = new Map<Job, PeerLink[]>();
+    for (const j of jobs) sources.set(j, this.host.peersHaving(j.record));
+    jobs.sort((a, b) => sources.get(a)!.length - sources.get(b)!.length);
+    for (const job of jobs) {
+      const peers = sources.get(job)!;
+      if (peers.length === 0) continue;
+      let progressed = true;
+      while (job.next < job.remote.length && progressed) {
+        progressed = false;
+        for (const peer of peers) {
+          if (job.next >= job.remote.length) break;
+          const idx = job.remote[job.next]!;
+          const size = job.record.chunks[idx]!.size;
+          const used = this.inflightByPeer.get(peer.id) ?? 0;
+          if (used > 0 && used + size > this.window) continue;
+          job.next++;
+          this.fetch(job, idx, peer);
+          progressed = true;
+        }
+      }
+    }
+  }
+
+  private startJob(record: FileRecord): void {
+    const job: Job = {
+      record,
+      asm: null,
+      remote: [],
+      next: 0,
+      inflight: 0,
+      copying: 0,
+      retries: new Map(),
+      fromPeers: new Set(),
+      copiedBytes: 0,
+      fetchedBytes: 0,
+      doneBytes: 0,
+      failed: false,
+      finalizing: false,
+    };
+    this.jobs.set(record.path, job);
+    void this.prepare(job).catch((err) => this.fail(job, err));
+  }
+
+  private async prepare(job: Job): Promise<void> {
+    const asm = await FileAssembler.open(this.host.root, job.record);
+    if (job.failed) {
+      await asm.abort({ keepTemp: true });
+      return;
+    }
+    job.asm = asm;
+    const missing = asm.missing();
+    job.doneBytes = job.record.size - missing.reduce((n: number, i: number) => n + job.record.chunks[i]!.size, 0);
+    const local: Array<{ idx: number; src: string; offset: number }> = [];
+    for (const idx of missing) {
+      const src = this.host.locator.find(job.record.chunks[idx]!.hash);
+      if (src) local.push({ idx, src: path.join(this.host.root, src.path), offset: src.offset });
+      else job.remote.push(idx);
+    }
+    this.kick();
+    // Copy local chunks with a small concurrency; those that turn out stale are fetched.
+    let cursor = 0;
+    const worker = async (): Promise<void> => {
+      while (cursor < local.length && !job.failed) {
+        const { idx, src, offset } = local[cursor++]!;
+        job.copying++;
+        try {
+          const ok = await asm.copyChunkFrom(idx, src, offset).catch((err: unknown) => {
+            if (isProgrammerError(err)) throw err;
+            return false;
+          });
+          const size = job.record.chunks[idx]!.size;
+          if (ok) {
+            job.copiedBytes += size;
+            job.doneBytes += size;
+          } else {
+            job.remote.push(idx);
+            this.kick();
+          }
+        } finally {
+          job.copying--;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.maxCopies, local.length) }, worker));
+    await this.maybeFinish(job);
+  }
+
+  private fetch(job: Job, idx: number, peer: PeerLink): void {
+    const chunk = job.record.chunks[idx]!;
+    const offset = job.asm!.offsetOf(idx);
+    job.inflight++;
+    this.inflightByPeer.set(peer.id, (this.inflightByPeer.get(peer.id) ?? 0) + chunk.size);
+    const release = (): void => {
+      job.inflight--;
+      this.inflightByPeer.set(peer.id, (this.inflightByPeer.get(peer.id) ?? 0) - chunk.size);
+    };
+    peer
+      .request({ path: job.record.path, offset, size: chunk.size, hash: chunk.hash })
+      .then(async (data) => {
+        if (job.failed) return;
+        await job.asm!.writeChunk(idx, data);
+        job.fetchedBytes += chunk.size;
+        job.doneBytes += chunk.size;
+        job.fromPeers.add(peer.id);
+        this.host.onProgress(job.record, peer.id, job.doneBytes);
+      })
+      .then(
+        () => {
+          release();
+          this.kick();
+          return this.maybeFinish(job);
+        },
+        (err: unknown) => {
+          release();
+          if (isProgrammerError(err)) throw err;
+          this.retry(job, idx, err);
+        },
+      )
+      .catch((err) => this.fail(job, err));
+  }
+
+  private retry(job: Job, idx: number, err: unknown): void {
+    if (job.failed) return;
+    const n = (job.retries.get(idx) ?? 0) + 1;
+    job.retries.set(idx, n);
+    if (n > MAX_CHUNK_RETRIES) {
+      this.fail(job, err);
+      return;
+    }
+    job.remote.push(idx);
+    this.kick();
+  }
+
+  private async maybeFinish(job: Job): Promise<void> {
+    if (job.failed || job.finalizing || !job.asm) return;
+    if (job.inflight > 0 || job.copying > 0 || job.next < job.remote.length) return;
+    if (job.asm.missing().length > 0) return;
+    job.finalizing = true;
+    try {
+      await job.asm.finalize({
+        archive: this.host.archiver(job.record.path),
+        expectOld: this.host.expectedOnDisk(job.record.path),
+      });
+    } catch (err) {
+      job.finalizing = false;
+      this.fail(job, err);
+      return;
+    }
+    this.jobs.delete(job.record.path);
+    if (this.wanted.get(job.record.path) === job.record) this.wanted.delete(job.record.path);
+    await this.host.onPulled(job.record, {
+      fromPeers: [...job.fromPeers],
+      copiedBytes: job.copiedBytes,
+      fetchedBytes: job.fetchedBytes,
+    });
+    this.kick();
+  }
+
+  private fail(job: Job, err: unknown): void {
+    if (isProgrammerError(err)) throw err;
+    if (job.failed) return;
+    job.failed = true;
+    if (this.jobs.get(job.record.path) === job) this.jobs.delete(job.record.path);
+    if (this.wanted.get(job.record.path) === job.record) this.wanted.delete(job.record.path);
+    void job.asm?.abort({ keepTemp: true }).catch(() => undefined);
+    const data = toErrorData(err);
+    this.host.onPullFailed(job.record, new ShoalError(data.code, data.message));
+    this.kick();
+  }
+}

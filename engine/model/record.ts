@@ -1,0 +1,152 @@
+import sodium from 'sodium-native';
+import { ShoalError } from '../errors.js';
+import { Reader, Writer } from '../util/codec.js';
+import { checkRelPath } from './paths.js';
+import type { VersionVector } from './version.js';
+
+/**
+ * One entry of a folder's index: what a path should contain, at which version, signed
+ * with the folder's key so that only holders of the read-write secret can make changes
+ * that other devices accept.
+ */
+export interface ChunkRef {
+  /** BLAKE2b-256 of the chunk's bytes. */
+  hash: Buffer;
+  size: number;
+}
+
+export type EntryKind = 'file' | 'dir';
+
+export interface FileRecord {
+  /** Folder-relative, '/'-separated, NFC (see paths.ts). */
+  path: string;
+  kind: EntryKind;
+  size: number;
+  /** Integer milliseconds since the epoch. */
+  mtimeMs: number;
+  /** Permission bits; only the executable bits are applied across systems. */
+  mode: number;
+  /** Content chunks in file order; offsets are the running sum of sizes. */
+  chunks: ChunkRef[];
+  deleted: boolean;
+  version: VersionVector;
+  /** When the change was made (ms); the later change wins a conflict. */
+  changedAt: number;
+  /** Device id that made this change. */
+  origin: string;
+  /** Ed25519 signature by the folder key over everything above (64 bytes). */
+  sig: Buffer;
+}
+
+export const HASH_BYTES = 32;
+export const SIG_BYTES = 64;
+/** Absurd-size guards for untrusted records. */
+export const MAX_FILE_SIZE = 2 ** 50; // 1 PiB
+export const MAX_CHUNKS = 2 ** 22;
+export const MAX_CHUNK_SIZE = 8 * 1024 * 1024;
+const MAX_VERSION_ENTRIES = 4096;
+const MAX_DEVICE_ID = 64;
+
+const KIND_CODES: Record<EntryKind, number> = { file: 0, dir: 1 };
+
+function writeBody(w: Writer, r: FileRecord): void {
+  w.u8(1); // record format version
+  w.str(r.path);
+  w.u8(KIND_CODES[r.kind]);
+  w.uint(r.size);
+  w.int(r.mtimeMs);
+  w.uint(r.mode);
+  w.bool(r.deleted);
+  w.uint(r.changedAt);
+  w.str(r.origin);
+  w.uint(r.version.length);
+  for (const [id, c] of r.version) w.str(id).uint(c);
+  w.uint(r.chunks.length);
+  for (const c of r.chunks) w.raw(c.hash).uint(c.size);
+}
+
+export function writeRecord(w: Writer, r: FileRecord): void {
+  writeBody(w, r);
+  w.raw(r.sig);
+}
+
+export function encodeRecord(r: FileRecord): Buffer {
+  const w = new Writer(64 + r.path.length + r.chunks.length * 36);
+  writeRecord(w, r);
+  return w.finish();
+}
+
+/** Read and validate one record from untrusted bytes (signature is checked separately). */
+export function readRecord(rd: Reader): FileRecord {
+  const format = rd.u8();
+  if (format !== 1) throw new ShoalError('PROTOCOL_ERROR', `Unknown record format ${format}`);
+  const path = checkRelPath(rd.str(4096));
+  const kindCode = rd.u8();
+  const kind: EntryKind | undefined = kindCode === 0 ? 'file' : kindCode === 1 ? 'dir' : undefined;
+  if (!kind) throw new ShoalError('PROTOCOL_ERROR', 'Unknown entry kind');
+  const size = rd.uint();
+  if (size > MAX_FILE_SIZE) throw new ShoalError('PROTOCOL_ERROR', 'File size is absurd');
+  const mtimeMs = rd.int();
+  const mode = rd.uint() & 0o7777;
+  const deleted = rd.bool();
+  const changedAt = rd.uint();
+  const origin = rd.str(MAX_DEVICE_ID);
+  const nv = rd.uint();
+  if (nv > MAX_VERSION_ENTRIES) throw new ShoalError('PROTOCOL_ERROR', 'Version vector is too long');
+  const version: Array<[string, number]> = [];
+  for (let i = 0; i < nv; i++) version.push([rd.str(MAX_DEVICE_ID), rd.uint()]);
+  const nc = rd.uint();
+  if (nc > MAX_CHUNKS) throw new ShoalError('PROTOCOL_ERROR', 'Too many chunks');
+  const chunks: ChunkRef[] = new Array(nc);
+  let total = 0;
+  for (let i = 0; i < nc; i++) {
+    const hash = Buffer.from(rd.raw(HASH_BYTES));
+    const csize = rd.uint();
+    if (csize === 0 || csize > MAX_CHUNK_SIZE) throw new ShoalError('PROTOCOL_ERROR', 'Bad chunk size');
+    total += csize;
+    chunks[i] = { hash, size: csize };
+  }
+  if (kind === 'file' && !deleted && total !== size) {
+    throw new ShoalError('PROTOCOL_ERROR', 'Chunk sizes do not add up to the file size');
+  }
+  if ((kind === 'dir' || deleted) && nc !== 0) throw new ShoalError('PROTOCOL_ERROR', 'Directories and deletions have no chunks');
+  const sig = Buffer.from(rd.raw(SIG_BYTES));
+  return { path, kind, size, mtimeMs, mode, chunks, deleted, version, changedAt, origin, sig };
+}
+
+export function decodeRecord(buf: Buffer): FileRecord {
+  const rd = new Reader(buf);
+  const r = readRecord(rd);
+  rd.end();
+  return r;
+}
+
+function signedBytes(folderId: Buffer, r: FileRecord): Buffer {
+  const w = new Writer(128 + r.chunks.length * 36);
+  w.raw(Buffer.from('shoal/record/v1')).raw(folderId);
+  writeBody(w, r);
+  return w.view();
+}
+
+/** Sign in place with the folder's Ed25519 secret key. */
+export function signRecord(folderId: Buffer, signingKey: Buffer, r: Omit<FileRecord, 'sig'>): FileRecord {
+  const rec = { ...r, sig: Buffer.alloc(SIG_BYTES) } as FileRecord;
+  sodium.crypto_sign_detached(rec.sig, signedBytes(folderId, rec), signingKey);
+  return rec;
+}
+
+export function verifyRecord(folderId: Buffer, publicKey: Buffer, r: FileRecord): boolean {
+  if (r.sig.length !== SIG_BYTES) return false;
+  return sodium.crypto_sign_verify_detached(r.sig, signedBytes(folderId, r), publicKey);
+}
+
+/** Same content (ignoring version, signature and origin)? */
+export function sameContent(a: FileRecord, b: FileRecord): boolean {
+  if (a.kind !== b.kind || a.deleted !== b.deleted || a.size !== b.size) return false;
+  if ((a.mode & 0o111) !== (b.mode & 0o111)) return false;
+  if (a.chunks.length !== b.chunks.length) return false;
+  for (let i = 0; i < a.chunks.length; i++) {
+    if (a.chunks[i]!.size !== b.chunks[i]!.size || !a.chunks[i]!.hash.equals(b.chunks[i]!.hash)) return false;
+  }
+  return true;
+}

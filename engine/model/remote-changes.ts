@@ -1,0 +1,273 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ShoalError, isProgrammerError } from '../errors.js';
+import { archiverFor } from '../archive/archive.js';
+import { applyDelete, applyDir } from '../transfer/apply.js';
+import type { ArchiveFn } from '../transfer/assembler.js';
+import { decide } from './decide.js';
+import { isSynced, type Entry, type LocalStat } from './entry.js';
+import type { SyncFolder } from './folder.js';
+import type { PullHost } from './puller.js';
+import { sameContent, type FileRecord } from './record.js';
+
+const RETRY_FAILED_PULL_MS = 5000;
+const RENAME_WINDOW_MS = 10_000;
+const PROGRESS_EVERY_MS = 250;
+
+/**
+ * Applies what peers announce: decides (newer / older / conflict), then puts the accepted
+ * version on disk — downloads through the puller, deletions and directories directly —
+ * always archiving what it replaces or removes first.
+ */
+export class RemoteChanges {
+  /** Paths we are changing on disk right now (the watcher's echo is deferred). */
+  readonly applying = new Set<string>();
+  private readonly conflicts = new Set<string>();
+  private readonly recentlyDeleted = new Map<string, { path: string; at: number }>();
+  private readonly lastProgress = new Map<string, number>();
+  private deleteQueue: Array<{ e: Entry; peerId: string }> = [];
+  private deleteScheduled = false;
+
+  constructor(private readonly f: SyncFolder) {}
+
+  consider(r: FileRecord, peerId: string): void {
+    const f = this.f;
+    if (f.setup.indexer.ignored(r.path, r.kind === 'dir')) return;
+    const e = f.entries.get(r.path);
+    const d = decide(e?.record, r);
+    if (d.action === 'ignore' || d.action === 'keep-conflict') return;
+    const next: Entry = { record: r, disk: e?.disk ?? null, stat: e?.stat ?? null, localChanged: e?.localChanged ?? false };
+    f.entries.set(r.path, next);
+    f.markDirty(next);
+    f.noteWork();
+    if (d.action === 'accept-conflict' && next.disk && !next.disk.deleted) this.conflicts.add(r.path);
+    this.apply(next, peerId);
+  }
+
+  /** After a restart: finish what was accepted but not yet on disk. */
+  resumeIfPending(e: Entry): void {
+    if (!isSynced(e) && !e.localChanged) {
+      this.f.noteWork();
+      this.apply(e, '');
+    }
+  }
+
+  /** Read-only folder with overwrite_changes: put the shared version back. */
+  restore(e: Entry): void {
+    this.f.noteWork();
+    this.apply(e, '');
+  }
+
+  /** The disk turned out to hold the accepted version already. */
+  landed(e: Entry, stat: LocalStat): void {
+    const f = this.f;
+    if (e.disk && !e.disk.deleted) f.locator.removeFile(e.disk);
+    e.disk = e.record;
+    e.stat = stat;
+    e.localChanged = false;
+    if (e.record.kind === 'file') f.locator.addFile(e.record);
+    f.puller.cancel(e.record.path);
+    f.markDirty(e);
+    f.announcer.announce(e.record);
+    f.maybeFinished();
+  }
+
+  private apply(e: Entry, peerId: string): void {
+    const f = this.f;
+    const r = e.record;
+    if (r.deleted) {
+      if (!e.disk || e.disk.deleted) {
+        e.disk = r;
+        e.stat = null;
+        f.announcer.announce(r);
+        return;
+      }
+      this.deleteQueue.push({ e, peerId });
+      if (!this.deleteScheduled) {
+        this.deleteScheduled = true;
+        setImmediate(() => void this.runDeletes());
+      }
+      return;
+    }
+    if (r.kind === 'dir') {
+      void this.guard(r.path, async () => {
+        await applyDir(f.root, r.path, r.mode);
+        const st = await fs.stat(path.join(f.root, r.path));
+        e.disk = r;
+        e.stat = { size: 0, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino };
+        e.localChanged = false;
+        f.markDirty(e);
+        f.announcer.announce(r);
+      });
+      return;
+    }
+    if (e.disk && !e.disk.deleted && !e.localChanged && sameContent(e.disk, r)) {
+      // Same bytes already here (e.g. both sides made the same edit): adopt the version.
+      this.landed(e, e.stat ?? { size: r.size, mtimeMs: r.mtimeMs, ino: 0 });
+      return;
+    }
+    f.puller.want(r);
+  }
+
+  private async runDeletes(): Promise<void> {
+    this.deleteScheduled = false;
+    const batch = this.deleteQueue;
+    this.deleteQueue = [];
+    // Deepest paths first so directories are empty when their turn comes.
+    batch.sort((a, b) => b.e.record.path.split('/').length - a.e.record.path.split('/').length);
+    for (const { e, peerId } of batch) {
+      const f = this.f;
+      const r = e.record;
+      if (f.entries.get(r.path) !== e) continue; // superseded meanwhile
+      await this.guard(r.path, async () => {
+        const old = e.disk;
+        const archive = this.archiver();
+        let archivedAs: string | null = null;
+        const removed = await applyDelete(f.root, r.path, {
+          archive: archive
+            ? async (abs) => {
+                const res = await archive(abs);
+                if (res && 'archivedAs' in res) archivedAs = res.archivedAs as string;
+                return res;
+              }
+            : null,
+          expectOld: old?.kind === 'file' && e.stat ? { size: e.stat.size, mtimeMs: e.stat.mtimeMs } : undefined,
+          isSynced: (rel) => {
+            const child = f.entries.get(rel);
+            return !!child && (child.record.deleted || isSynced(child));
+          },
+        });
+        if (!removed && (old?.kind ?? r.kind) === 'dir') {
+          f.host.log.info(`Kept folder ${r.path}: it still holds files that are not synced`, { folder: f.id });
+        }
+        if (old && !old.deleted && old.kind === 'file') {
+          f.locator.removeFile(old);
+          // A rename arrives as a delete plus an add: the add copies its chunks from here.
+          if (archivedAs) f.locator.addFile({ ...old, path: archivedAs });
+          this.recentlyDeleted.set(chunkListKey(old), { path: r.path, at: f.host.now() });
+        }
+        f.reader.invalidate(r.path);
+        e.disk = r;
+        e.stat = null;
+        e.localChanged = false;
+        f.markDirty(e);
+        f.announcer.announce(r);
+        if (r.kind === 'file') {
+          f.host.emit('fileDeleted', { folder: f.id, dir: f.root, path: r.path, device: f.host.deviceName(r.origin), at: f.host.now() });
+        }
+      });
+    }
+    this.f.maybeFinished();
+  }
+
+  private async guard(rel: string, work: () => Promise<void>): Promise<void> {
+    this.applying.add(rel);
+    try {
+      await work();
+    } catch (err) {
+      if (isProgrammerError(err)) throw err;
+      this.f.reportError(err);
+    } finally {
+      this.applying.delete(rel);
+      this.f.local.afterApply(rel);
+    }
+  }
+
+  /** How replaced or deleted files are kept: `.SyncArchive`, unless turned off for the folder. */
+  archiver(): ArchiveFn | null {
+    const f = this.f;
+    if (!f.prefs.use_sync_trash) return null;
+    return archiverFor(f.root, { maxSizeBytes: f.host.prefs().max_file_size_for_versioning * 1024 * 1024 });
+  }
+
+  pullHost(): PullHost {
+    const f = this.f;
+    return {
+      root: f.root,
+      locator: f.locator,
+      peersHaving: (r) => f.peersHaving(r),
+      expectedOnDisk: (rel) => {
+        const e = f.entries.get(rel);
+        if (!e?.stat || !e.disk || e.disk.deleted) return null;
+        return { size: e.stat.size, mtimeMs: e.stat.mtimeMs };
+      },
+      archiver: () => this.archiver(),
+      onPulled: (record, info) => this.pulled(record, info),
+      onPullFailed: (record, err) => this.pullFailed(record, err),
+      onProgress: (record, peerId, done) => {
+        const now = f.host.now();
+        if (done < record.size && now - (this.lastProgress.get(record.path) ?? 0) < PROGRESS_EVERY_MS) return;
+        this.lastProgress.set(record.path, now);
+        f.host.emit('transferProgress', {
+          folder: f.id,
+          path: record.path,
+          direction: 'down',
+          peerId,
+          bytesDone: done,
+          bytesTotal: record.size,
+        });
+      },
+    };
+  }
+
+  private async pulled(record: FileRecord, info: { fromPeers: string[]; copiedBytes: number; fetchedBytes: number }): Promise<void> {
+    const f = this.f;
+    this.lastProgress.delete(record.path);
+    const e = f.entries.get(record.path);
+    if (!e) return;
+    const abs = path.join(f.root, ...record.path.split('/'));
+    let st;
+    try {
+      st = await fs.stat(abs);
+    } catch (err) {
+      f.reportError(err);
+      return;
+    }
+    const previous = e.disk && !e.disk.deleted ? e.disk : null;
+    if (previous) f.locator.removeFile(previous);
+    e.disk = record;
+    e.stat = { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino };
+    e.localChanged = false;
+    f.locator.addFile(record);
+    f.reader.invalidate(record.path);
+    f.markDirty(e);
+    if (e.record === record) f.announcer.announce(record);
+    const base = { folder: f.id, dir: f.root, path: record.path, device: f.host.deviceName(record.origin), at: f.host.now() };
+    const renamedFrom = this.renameSource(record, info);
+    if (this.conflicts.delete(record.path)) {
+      f.host.emit('conflict', { ...base, archivedAs: '.SyncArchive/' + record.path });
+    }
+    if (renamedFrom) f.host.emit('fileRenamed', { ...base, from: renamedFrom });
+    else f.host.emit(previous ? 'fileUpdated' : 'fileAdded', { ...base, size: record.size });
+    f.maybeFinished();
+  }
+
+  private renameSource(record: FileRecord, info: { fetchedBytes: number }): string | null {
+    if (info.fetchedBytes > 0 || record.size === 0) return null;
+    const key = chunkListKey(record);
+    const hit = this.recentlyDeleted.get(key);
+    const now = this.f.host.now();
+    for (const [k, v] of this.recentlyDeleted) if (now - v.at > RENAME_WINDOW_MS) this.recentlyDeleted.delete(k);
+    if (!hit || now - hit.at > RENAME_WINDOW_MS) return null;
+    this.recentlyDeleted.delete(key);
+    return hit.path;
+  }
+
+  private pullFailed(record: FileRecord, err: ShoalError): void {
+    const f = this.f;
+    f.reportError(new ShoalError(err.code, `Could not download ${record.path}: ${err.message}`));
+    if (err.code === 'DISK_FULL' || err.code === 'FOLDER_PATH_MISSING') return;
+    const timer = setTimeout(() => {
+      const e = f.entries.get(record.path);
+      if (e && e.record === record && !isSynced(e) && !f.isClosed) f.puller.want(record);
+    }, RETRY_FAILED_PULL_MS);
+    timer.unref();
+  }
+}
+
+/** Identifies a file's content cheaply (size, chunk count, first and last chunk). */
+function chunkListKey(r: FileRecord): string {
+  const first = r.chunks[0]?.hash.toString('base64') ?? '';
+  const last = r.chunks[r.chunks.length - 1]?.hash.toString('base64') ?? '';
+  return `${r.size}:${r.chunks.length}:${first}:${last}`;
+}

@@ -1,0 +1,206 @@
+import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
+import type { ChunkRequest, PeerLink } from '../model/peer-link.js';
+import type { FileRecord } from '../model/record.js';
+import type { Message } from '../protocol/messages.js';
+import type { PeerConnection } from '../protocol/connection.js';
+import { membershipProof, verifyMembershipProof } from '../secrets/secret.js';
+import type { SyncFolder } from '../model/folder.js';
+
+const REQUEST_TIMEOUT_MS = 60_000;
+
+interface Pending {
+  resolve(data: Buffer): void;
+  reject(err: ShoalError): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One connected device: routes its messages to the folders it shares with us, proves and
+ * checks folder membership (a MAC bound to this session, so nothing leaks to a device
+ * without the secret), and implements PeerLink for each joined folder.
+ */
+export class PeerSession {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Folders we sent our proof for. */
+  private readonly joinSent = new Set<string>();
+  /** Folders whose proof the peer gave us. */
+  private readonly joinVerified = new Set<string>();
+  readonly joined = new Map<string, FolderLink>();
+  closed = false;
+
+  constructor(
+    readonly conn: PeerConnection,
+    private readonly folders: () => Map<string, SyncFolder>,
+    private readonly onJoined: (session: PeerSession, folder: SyncFolder) => void,
+  ) {}
+
+  get id(): string {
+    return this.conn.remoteId;
+  }
+
+  /** Offer to share a folder on this connection (sends our proof). */
+  offer(folder: SyncFolder): void {
+    if (this.closed || this.joinSent.has(folder.id)) return;
+    this.joinSent.add(folder.id);
+    this.conn.send({
+      type: 'join',
+      folderId: folder.keys.folderId,
+      proof: membershipProof(folder.keys, this.conn.handshakeHash, this.conn.initiator),
+    });
+    this.maybeJoined(folder);
+  }
+
+  handle(msg: Message): void {
+    try {
+      this.route(msg);
+    } catch (err) {
+      if (isProgrammerError(err)) throw err;
+      const data = toErrorData(err);
+      this.conn.close(new ShoalError(data.code, data.message));
+    }
+  }
+
+  private route(msg: Message): void {
+    switch (msg.type) {
+      case 'join':
+        return this.onJoin(msg.folderId, msg.proof);
+      case 'refuse':
+        return this.onRefuse(msg.folderId, msg.message);
+      case 'index': {
+        const link = this.joined.get(msg.folderId.toString('hex'));
+        if (!link) throw new ShoalError('PROTOCOL_ERROR', 'Index for a folder that is not shared on this connection');
+        link.folder.onIndex(this.id, msg.records, msg.complete);
+        return;
+      }
+      case 'request':
+        return this.onRequest(msg);
+      case 'data': {
+        const p = this.take(msg.id);
+        p?.resolve(msg.bytes);
+        return;
+      }
+      case 'fail': {
+        const p = this.take(msg.id);
+        p?.reject(new ShoalError(msg.code, msg.message));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onJoin(folderId: Buffer, proof: Buffer): void {
+    const hex = folderId.toString('hex');
+    const folder = this.folders().get(hex);
+    // The peer's proof was made with its own role, the opposite of ours.
+    if (!folder || !verifyMembershipProof(folder.keys, this.conn.handshakeHash, !this.conn.initiator, proof)) {
+      this.conn.send({ type: 'refuse', folderId, code: 'AUTH_FAILED', message: 'This device does not share that folder with you.' });
+      return;
+    }
+    this.joinVerified.add(hex);
+    if (!this.joinSent.has(hex)) this.offer(folder);
+    else this.maybeJoined(folder);
+  }
+
+  private onRefuse(folderId: Buffer, message: string): void {
+    const hex = folderId.toString('hex');
+    const folder = this.folders().get(hex);
+    folder?.reportError(new ShoalError('AUTH_FAILED', `${this.conn.remoteName} refused to share the folder: ${message}`), this.id);
+  }
+
+  private maybeJoined(folder: SyncFolder): void {
+    if (!this.joinSent.has(folder.id) || !this.joinVerified.has(folder.id) || this.joined.has(folder.id)) return;
+    const link = new FolderLink(this, folder);
+    this.joined.set(folder.id, link);
+    this.onJoined(this, folder);
+  }
+
+  private onRequest(msg: Extract<Message, { type: 'request' }>): void {
+    const link = this.joined.get(msg.folderId.toString('hex'));
+    if (!link) {
+      this.conn.send({ type: 'fail', id: msg.id, code: 'AUTH_FAILED', message: 'Folder not shared on this connection' });
+      return;
+    }
+    const req: ChunkRequest = { path: msg.path, offset: msg.offset, size: msg.size, hash: msg.hash };
+    link.folder.serve(this.id, req).then(
+      (data) => {
+        if (!this.closed) this.conn.sendData(msg.id, data);
+      },
+      (err: unknown) => {
+        if (isProgrammerError(err)) throw err;
+        const data = toErrorData(err);
+        if (!this.closed) this.conn.send({ type: 'fail', id: msg.id, code: data.code, message: data.message });
+      },
+    );
+  }
+
+  request(folder: SyncFolder, req: ChunkRequest): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new ShoalError('PEER_GONE', 'Peer disconnected'));
+    const id = this.nextId++;
+    if (this.nextId > 0x7fffffff) this.nextId = 1;
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ShoalError('TIMEOUT', 'The peer did not answer a chunk request in time'));
+      }, REQUEST_TIMEOUT_MS);
+      timer.unref();
+      this.pending.set(id, { resolve, reject, timer });
+      this.conn.send({ type: 'request', folderId: folder.keys.folderId, id, ...req });
+    });
+  }
+
+  private take(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
+  /** Connection ended: fail what is in flight and detach from every folder. */
+  closedWith(reason: ShoalError): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ShoalError('PEER_GONE', `Peer disconnected: ${reason.message}`));
+      this.pending.delete(id);
+    }
+    for (const link of this.joined.values()) link.folder.removePeer(this.id, link);
+    this.joined.clear();
+  }
+}
+
+/** The PeerLink one folder sees for one connected device. */
+export class FolderLink implements PeerLink {
+  constructor(private readonly session: PeerSession, readonly folder: SyncFolder) {}
+
+  get id(): string {
+    return this.session.id;
+  }
+  get name(): string {
+    return this.session.conn.remoteName;
+  }
+  get address(): string {
+    return this.session.conn.remoteAddress;
+  }
+  get lan(): boolean {
+    return this.session.conn.isLan;
+  }
+  get bytesIn(): number {
+    return this.session.conn.bytesIn;
+  }
+  get bytesOut(): number {
+    return this.session.conn.bytesOut;
+  }
+
+  sendIndex(records: FileRecord[], complete: boolean): void {
+    if (this.session.closed) return;
+    this.session.conn.send({ type: 'index', folderId: this.folder.keys.folderId, records, complete });
+  }
+
+  request(req: ChunkRequest): Promise<Buffer> {
+    return this.session.request(this.folder, req);
+  }
+}

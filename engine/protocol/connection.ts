@@ -1,0 +1,390 @@
+import type net from 'node:net';
+import { ShoalError, isProgrammerError } from '../errors.js';
+import type { FileRecord } from '../model/record.js';
+import { deviceIdOf, type DeviceIdentity } from '../secrets/device.js';
+import { dial } from './dial.js';
+import { FrameWriter } from './frame-writer.js';
+import { FrameOpener, FrameReader, FrameSealer } from './frames.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } from './handshake.js';
+import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
+import { isLanAddress, normalizeAddress } from './lan.js';
+import { dataHeader, decodeMessage, encodeIndex, encodeMessage, type HelloMsg, type Message } from './messages.js';
+import { MAX_DATA, PROTOCOL_VERSION, realTimers, type RateLimiter, type TimerLike } from './types.js';
+
+export interface PeerOptions {
+  identity: DeviceIdentity;
+  deviceName: string;
+  /** Our listening port, announced in hello (0 = not listening). */
+  listenPort: number;
+  /** We accept unencrypted (still authenticated) frames from LAN peers (`lan_encrypt_data: false`). */
+  plainLan: boolean;
+  /** Wall clock for hello.nowMs and helloReceivedAt (ms since the epoch); default Date.now. */
+  nowMs?: () => number;
+  /** Bound on connect + handshake + hello; default 10 s. */
+  timeoutMs?: number;
+  /** Ping interval, default 30 s. */
+  keepaliveMs?: number;
+  /** Close after this much silence, default 90 s. */
+  idleTimeoutMs?: number;
+  timers?: TimerLike;
+  /**
+   * Buffer hints in MB (config send_buf_size / recv_buf_size). Node cannot set SO_SNDBUF /
+   * SO_RCVBUF on a net.Socket, so: sendBufSize is how much we queue in user space before
+   * write() asks the caller to wait; recvBufSize is the readable high-water mark of sockets
+   * we dial (accepted sockets get theirs from the listener).
+   */
+  sendBufSize?: number;
+  recvBufSize?: number;
+  limiter?: RateLimiter;
+}
+
+/** Options shared by connect() and accept(). */
+export type ConnectionOptions = PeerOptions;
+
+export interface ConnectOptions extends PeerOptions {
+  host: string;
+  port: number;
+}
+
+export type MessageHandler = (msg: Message) => void;
+
+/** After we end our side, how long we keep draining the peer's bytes before a hard close. */
+const LINGER_MS = 2_000;
+const MB = 1024 * 1024;
+
+/**
+ * One authenticated, encrypted session with another device: Noise XX handshake, then
+ * `hello` both ways, then typed messages. Messages received before `onMessage` is called
+ * are held (the socket is paused), so none is lost between `connect` and the handler.
+ * The connection ends exactly once; `closed` resolves with the reason (a ShoalError).
+ */
+export class PeerConnection {
+  readonly remoteId: string;
+  readonly remoteStaticKey: Buffer;
+  readonly handshakeHash: Buffer;
+  readonly initiator: boolean;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly isLan: boolean;
+  /** Set before connect()/accept() resolve. */
+  remoteHello!: HelloMsg;
+  /** Our clock (opts.nowMs) when the remote hello arrived; compare with remoteHello.nowMs. */
+  helloReceivedAt = 0;
+  /** Frames we send are plain: both sides opted in and the peer is on a LAN. */
+  plain = false;
+  readonly closed: Promise<ShoalError>;
+
+  private readonly socket: net.Socket;
+  private readonly opts: PeerOptions;
+  private readonly clock: () => number;
+  private readonly reader: FrameReader;
+  private readonly writer: FrameWriter;
+  private resolveClosed!: (reason: ShoalError) => void;
+  private reason: ShoalError | null = null;
+  private handler: MessageHandler | null = null;
+  private helloWait: { resolve: () => void; reject: (err: ShoalError) => void } | null = null;
+  private readonly holds = new Set<string>();
+  private downLimiter: RateLimiter['down'];
+  private readonly keepalive: Keepalive;
+  private inBytes: number;
+  private readonly hsOut: number;
+
+  static async connect(opts: ConnectOptions): Promise<PeerConnection> {
+    const started = Date.now();
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const hwm = opts.recvBufSize ? Math.round(opts.recvBufSize * MB) : undefined;
+    const socket = await dial(opts.host, opts.port, timeoutMs, hwm);
+    return PeerConnection.setUp(socket, true, opts, started);
+  }
+
+  static accept(socket: net.Socket, opts: PeerOptions): Promise<PeerConnection> {
+    return PeerConnection.setUp(socket, false, opts, Date.now());
+  }
+
+  private static async setUp(socket: net.Socket, initiator: boolean, opts: PeerOptions, started: number): Promise<PeerConnection> {
+    // Errors are reported through the handshake and 'close'; never let one crash the process.
+    socket.on('error', () => {});
+    socket.setNoDelay(true);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const left = (): number => Math.max(1, timeoutMs - (Date.now() - started));
+    const hs = await runHandshake(socket, { initiator, keyPair: opts.identity, timeoutMs: left() });
+    const conn = new PeerConnection(socket, hs, opts);
+    await conn.exchangeHello(left(), hs.rest);
+    return conn;
+  }
+
+  private constructor(socket: net.Socket, hs: HandshakeOutcome, opts: PeerOptions) {
+    this.socket = socket;
+    this.opts = opts;
+    this.clock = opts.nowMs ?? Date.now;
+    this.remoteStaticKey = hs.result.remoteStaticKey;
+    this.remoteId = deviceIdOf(hs.result.remoteStaticKey);
+    this.handshakeHash = hs.result.handshakeHash;
+    this.initiator = hs.result.initiator;
+    this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.isLan = isLanAddress(this.remoteAddress);
+    this.inBytes = hs.bytesIn;
+    this.hsOut = hs.bytesOut;
+    this.keepalive = new Keepalive(
+      opts.timers ?? realTimers,
+      opts.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+      opts.idleTimeoutMs ?? DEFAULT_IDLE_MS,
+      {
+        ping: () => this.writer.write([encodeMessage({ type: 'ping' })]),
+        silent: (ms) => this.shutdown(new ShoalError('TIMEOUT', `No data from the peer for ${Math.round(ms / 1000)} s.`), true),
+        holding: () => this.holds.size > 0,
+      },
+    );
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.downLimiter = opts.limiter?.down;
+
+    this.reader = new FrameReader(new FrameOpener(hs.result.rxKey), {
+      frame: (payload) => this.onFrame(payload),
+      error: (err) => this.onReadError(err),
+    });
+    this.writer = new FrameWriter(socket, new FrameSealer(hs.result.txKey), {
+      ...(opts.sendBufSize ? { highWater: Math.round(opts.sendBufSize * MB) } : {}),
+      ...(opts.limiter?.up ? { limiter: opts.limiter.up } : {}),
+      onError: (err) => this.shutdown(asShoalError(err, 'Upload rate limiter failed'), true),
+    });
+
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.shutdown(new ShoalError('PEER_GONE', 'The peer closed the connection.'), false));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.shutdown(new ShoalError('PEER_GONE', `Connection error (${err.code ?? err.message}).`, { cause: err }), false),
+    );
+    socket.on('close', () => this.shutdown(new ShoalError('PEER_GONE', 'The connection was lost.'), false));
+  }
+
+  get remoteName(): string {
+    return this.remoteHello.deviceName;
+  }
+
+  /** Wire bytes received / sent, handshake included. */
+  get bytesIn(): number {
+    return this.inBytes;
+  }
+
+  get bytesOut(): number {
+    return this.hsOut + this.writer.bytesOut;
+  }
+
+  get isClosed(): boolean {
+    return this.reason !== null;
+  }
+
+  /**
+   * Set the message handler and start delivering (held messages first). Ping and pong
+   * are answered here and not delivered; an `error` is delivered, then closes the connection.
+   */
+  onMessage(handler: MessageHandler): void {
+    this.handler = handler;
+    queueMicrotask(() => {
+      if (this.reason) return;
+      this.release('handler');
+      this.reader.resume();
+    });
+  }
+
+  /**
+   * Send one message. False = buffers are full: `await drain()` before sending more.
+   * An `index` of any size is split into as many messages as needed.
+   */
+  send(msg: Message): boolean {
+    if (msg.type === 'data') return this.sendData(msg.id, msg.bytes);
+    if (msg.type === 'index') return this.sendIndex(msg.folderId, msg.records, msg.complete);
+    if (this.reason) return false;
+    return this.writer.write([encodeMessage(msg)]);
+  }
+
+  /**
+   * The hot path: the header and `bytes` go into one frame without copying `bytes` (it
+   * is encrypted straight into the outgoing frame, or in plain mode written as is).
+   * Do not modify `bytes` after the call.
+   */
+  sendData(id: number, bytes: Buffer): boolean {
+    if (bytes.length > MAX_DATA) throw new RangeError(`Data of ${bytes.length} bytes exceeds ${MAX_DATA}`);
+    if (this.reason) return false;
+    return this.writer.write([dataHeader(id), bytes]);
+  }
+
+  /** Send an index of any size as several `index` messages (see encodeIndex). */
+  sendIndex(folderId: Buffer, records: readonly FileRecord[], complete: boolean): boolean {
+    if (this.reason) return false;
+    let ok = true;
+    for (const payload of encodeIndex(folderId, records, complete)) {
+      if (this.reason) return false;
+      ok = this.writer.write([payload]);
+    }
+    return ok;
+  }
+
+  /** Change rate limits at any time (e.g. once the peer is known to be on the LAN). */
+  setLimiter(limiter: RateLimiter | undefined): void {
+    this.writer.setLimiter(limiter?.up);
+    this.downLimiter = limiter?.down;
+  }
+
+  /** Resolves when sending may continue; rejects with the close reason once closed. */
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  /** Stop / restart delivering messages (e.g. while the consumer catches up). */
+  pauseReading(): void {
+    this.hold('user');
+    this.reader.pause();
+  }
+
+  resumeReading(): void {
+    this.release('user');
+    if (this.handler) this.reader.resume();
+  }
+
+  /**
+   * Close once; later calls do nothing. With `err`, the peer is told why (an `error`
+   * message) before the connection ends, e.g. CLOCK_SKEW or SHUTTING_DOWN.
+   */
+  close(err?: ShoalError): void {
+    if (err) this.shutdown(err, true);
+    else this.shutdown(new ShoalError('PEER_GONE', 'The connection was closed.'), false);
+  }
+
+  private async exchangeHello(timeoutMs: number, rest: Buffer[]): Promise<void> {
+    const got = new Promise<void>((resolve, reject) => (this.helloWait = { resolve, reject }));
+    const timer = setTimeout(
+      () => this.shutdown(new ShoalError('TIMEOUT', 'The peer did not say hello in time.'), true),
+      timeoutMs,
+    );
+    try {
+      this.writer.write([
+        encodeMessage({
+          type: 'hello',
+          protocolVersion: PROTOCOL_VERSION,
+          deviceId: this.opts.identity.id,
+          deviceName: this.opts.deviceName,
+          nowMs: Math.max(0, Math.round(this.clock())),
+          listenPort: this.opts.listenPort,
+          plainLan: this.opts.plainLan,
+        }),
+      ]);
+      for (const chunk of rest) this.onData(chunk);
+      if (this.holds.size === 0 && !this.reason) this.socket.resume();
+      await got;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.reason) return; // lingering after close: discard
+    this.inBytes += chunk.length;
+    this.keepalive.heard();
+    const wait = this.downLimiter?.take(chunk.length);
+    if (wait) {
+      this.hold('limiter');
+      wait.then(
+        () => this.release('limiter'),
+        (err: unknown) => this.shutdown(asShoalError(err, 'Download rate limiter failed'), true),
+      );
+    }
+    this.reader.push(chunk);
+  }
+
+  /** Runs inside the frame reader: a throw here closes the connection with that error. */
+  private onFrame(payload: Buffer): void {
+    const msg = decodeMessage(payload);
+    if (!this.helloWait && msg.type === 'hello') throw new ShoalError('PROTOCOL_ERROR', 'Unexpected second hello');
+    // The peer may give up before hello (e.g. its hello timeout): take its reason.
+    if (msg.type === 'error' && this.helloWait) return this.shutdown(new ShoalError(msg.code, msg.message), false);
+    if (this.helloWait) {
+      if (msg.type !== 'hello') throw new ShoalError('PROTOCOL_ERROR', `Expected hello, got ${msg.type}`);
+      return this.onHello(msg);
+    }
+    switch (msg.type) {
+      case 'ping':
+        this.writer.write([encodeMessage({ type: 'pong' })]);
+        return;
+      case 'pong':
+        return;
+      case 'error':
+        // The handler sees why the peer is leaving; then the connection ends with that reason.
+        try {
+          this.handler!(msg);
+        } finally {
+          this.shutdown(new ShoalError(msg.code, msg.message), false);
+        }
+        return;
+      default:
+        this.handler!(msg);
+    }
+  }
+
+  private onHello(msg: HelloMsg): void {
+    if (msg.deviceId !== this.remoteId) {
+      throw new ShoalError('PROTOCOL_ERROR', 'The peer announced a device id that does not match its key.');
+    }
+    this.remoteHello = msg;
+    this.helloReceivedAt = this.clock();
+    this.plain = this.opts.plainLan && msg.plainLan && this.isLan;
+    this.writer.plain = this.plain;
+    // The peer may send plain frames only after reading our hello, so from here on.
+    this.reader.acceptPlain = this.opts.plainLan;
+    // Hold everything after hello until a handler is set.
+    this.hold('handler');
+    this.reader.pause();
+    this.keepalive.start();
+    const wait = this.helloWait!;
+    this.helloWait = null;
+    wait.resolve();
+  }
+
+  /**
+   * Bad input ends the connection with its code. A programmer error (ours or a handler's)
+   * ends it too, then is rethrown so that it surfaces instead of hiding in a close reason.
+   */
+  private onReadError(err: unknown): void {
+    this.shutdown(asShoalError(err, 'Error while handling a message from the peer'), true);
+    if (isProgrammerError(err)) throw err;
+  }
+
+  private hold(why: string): void {
+    this.holds.add(why);
+    this.socket.pause();
+  }
+
+  private release(why: string): void {
+    this.holds.delete(why);
+    if (this.holds.size === 0 && !this.reason) this.socket.resume();
+  }
+
+  private shutdown(reason: ShoalError, tellPeer: boolean): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.keepalive.stop();
+    this.reader.stop();
+    const socket = this.socket;
+    if (tellPeer && socket.writable) {
+      // Queued frames first: frames carry consecutive nonces and must arrive in order.
+      this.writer.flushQueue();
+      this.writer.writeNow([encodeMessage({ type: 'error', code: reason.code, message: reason.message })]);
+    }
+    this.writer.fail(reason);
+    socket.end();
+    // Keep reading (and discarding) until the peer closes too: closing with unread data
+    // would reset the connection and could destroy our last frame before the peer reads it.
+    socket.resume();
+    if (!socket.destroyed) {
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      linger.unref();
+      socket.once('close', () => clearTimeout(linger));
+    }
+    this.helloWait?.reject(reason);
+    this.resolveClosed(reason);
+  }
+}
+
+function asShoalError(err: unknown, message: string): ShoalError {
+  return err instanceof ShoalError ? err : new ShoalError('INTERNAL', message, { cause: err });
+}

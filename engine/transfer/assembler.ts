@@ -1,0 +1,250 @@
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { ShoalError } from '../errors.js';
+import type { FileRecord } from '../model/record.js';
+import { chunkMatches } from './blake.js';
+import { finishTemp, type CommitOptions } from './commit.js';
+import { fsError } from './errors.js';
+import { readFully, writeFully } from './io.js';
+import { hashMismatch, layoutOf, type ChunkLayout } from './layout.js';
+import { verifyTempChunks } from './resume.js';
+import { resolveInRoot } from './safe-path.js';
+import { openTemp, removeQuietly, tempPathFor } from './temp-file.js';
+
+export { writeSmallFile } from './small-file.js';
+export { removeTempLeftovers } from './leftovers.js';
+export type { ArchiveFn, CommitOptions, ExpectedFile } from './commit.js';
+
+/**
+ * Builds one file from verified chunks in `<name>.!sync` and swaps it in only when every
+ * chunk is there, so the target is always either the old good file or the new good file.
+ *
+ * Chunks may arrive in any order and many writes may be in flight at once (positional
+ * writes to distinct ranges do not interfere). One assembler per target path at a time.
+ */
+
+export interface OpenOptions {
+  /** Verify and keep the chunks of a temp file left by an interrupted run (default true). */
+  resume?: boolean;
+}
+
+export type FinalizeOptions = CommitOptions;
+
+const MISSING = 0;
+const WRITING = 1;
+const PRESENT = 2;
+
+type Phase = 'open' | 'finalizing' | 'done' | 'closed';
+
+const READ_SOURCE = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+const MAX_SPARE_BUFFERS = 4;
+
+export class FileAssembler {
+  readonly record: FileRecord;
+  readonly targetAbs: string;
+  readonly tempAbs: string;
+  /** Chunks found intact in a leftover temp file when opened (for logs and tests). */
+  readonly resumedChunks: number;
+
+  private fh: FileHandle | null;
+  private readonly layout: ChunkLayout;
+  private readonly state: Uint8Array;
+  private presentCount = 0;
+  private presentBytes = 0;
+  /** Known when a leftover temp was reopened (its mode may differ from a fresh file's). */
+  private readonly tempMode: number | undefined;
+  private phase: Phase = 'open';
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
+  /** Read buffers for local copies, reused so a big file's copies do not churn memory. */
+  private spare: Buffer[] = [];
+
+  private constructor(record: FileRecord, targetAbs: string, tempAbs: string, fh: FileHandle, layout: ChunkLayout, tempMode: number | undefined, present: number[]) {
+    this.record = record;
+    this.targetAbs = targetAbs;
+    this.tempAbs = tempAbs;
+    this.fh = fh;
+    this.layout = layout;
+    this.tempMode = tempMode;
+    this.state = new Uint8Array(record.chunks.length);
+    for (const i of present) this.markPresent(i);
+    this.resumedChunks = present.length;
+  }
+
+  /** Open (or resume) the temp file for `record` inside `root`, creating parent folders. */
+  static async open(root: string, record: FileRecord, opts: OpenOptions = {}): Promise<FileAssembler> {
+    const layout = layoutOf(record);
+    const targetAbs = await resolveInRoot(root, record.path, { createParents: true });
+    const tempAbs = tempPathFor(targetAbs);
+    const resume = opts.resume !== false;
+    const { fh, existed } = await openTemp(tempAbs, resume);
+    if (!existed) return new FileAssembler(record, targetAbs, tempAbs, fh, layout, undefined, []);
+    try {
+      const st = await fh.stat();
+      const present = await verifyTempChunks(fh, record, layout, st.size);
+      return new FileAssembler(record, targetAbs, tempAbs, fh, layout, st.mode, present);
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw fsError(err, tempAbs, 'read');
+    }
+  }
+
+  get chunkCount(): number {
+    return this.state.length;
+  }
+
+  /** Bytes verified and written so far (progress). */
+  get bytesPresent(): number {
+    return this.presentBytes;
+  }
+
+  get complete(): boolean {
+    return this.presentCount === this.state.length;
+  }
+
+  /** Chunk indexes still needed, ascending. Chunks being written right now are not listed. */
+  missing(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.state.length; i++) if (this.state[i] === MISSING) out.push(i);
+    return out;
+  }
+
+  isPresent(i: number): boolean {
+    return this.state[i] === PRESENT;
+  }
+
+  offsetOf(i: number): number {
+    this.checkIndex(i);
+    return this.layout.offsets[i]!;
+  }
+
+  /**
+   * Verify and write chunk i. HASH_MISMATCH (nothing written) if the bytes are wrong.
+   * A chunk already present or being written is ignored (duplicate from another peer).
+   */
+  async writeChunk(i: number, data: Buffer): Promise<void> {
+    this.assertOpen();
+    this.checkIndex(i);
+    if (this.state[i] !== MISSING) return;
+    const c = this.record.chunks[i]!;
+    if (data.length !== c.size || !chunkMatches(data, c.hash)) throw hashMismatch(this.record.path, i);
+    await this.writeVerified(i, data);
+  }
+
+  /**
+   * Fill chunk i from a local file (another synced file, or the old version of this one).
+   * True when the chunk is present afterwards; false when the source no longer holds the
+   * expected bytes (gone, shorter, changed, unreadable) - the caller downloads it instead.
+   * Errors writing our temp file (DISK_FULL, ...) are thrown.
+   */
+  async copyChunkFrom(i: number, srcAbsPath: string, srcOffset: number): Promise<boolean> {
+    this.assertOpen();
+    this.checkIndex(i);
+    if (this.state[i] !== MISSING) return true;
+    const c = this.record.chunks[i]!;
+    const buf = this.spare.pop() ?? Buffer.allocUnsafe(this.layout.maxChunk);
+    try {
+      const view = buf.subarray(0, c.size);
+      if (!(await readSource(srcAbsPath, view, srcOffset))) return false;
+      if (!chunkMatches(view, c.hash)) return false;
+      if (this.phase !== 'open') return false; // aborted while we were reading
+      if (this.state[i] !== MISSING) return true; // a download got there first
+      await this.writeVerified(i, view);
+      return true;
+    } finally {
+      if (this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(buf);
+    }
+  }
+
+  /**
+   * Make the file real: fsync the temp, check the target is still what the caller thinks,
+   * archive it, rename the temp into place with the record's mtime and exec bits, fsync
+   * the directory (see finishTemp). On any failure the target is untouched; the complete
+   * temp stays, so a retry after a rescan needs no download - abort({ keepTemp: false })
+   * removes it.
+   */
+  async finalize(opts: FinalizeOptions): Promise<void> {
+    this.assertOpen();
+    if (!this.complete) {
+      throw new ShoalError('INTERNAL', `${this.record.path}: ${this.state.length - this.presentCount} chunks are still missing`);
+    }
+    this.phase = 'finalizing';
+    const fh = this.fh!;
+    this.fh = null; // finishTemp closes it, whatever happens
+    try {
+      await finishTemp(fh, this.tempAbs, this.targetAbs, this.record, opts, this.tempMode);
+      this.phase = 'done';
+    } catch (err) {
+      this.phase = 'closed';
+      throw err;
+    }
+  }
+
+  /**
+   * Stop without touching the target. keepTemp (default) leaves the verified chunks for a
+   * later resume; on DISK_FULL or when the file is no longer wanted pass keepTemp: false.
+   * Safe to call after a failed finalize; a no-op after a successful one.
+   */
+  async abort(opts: { keepTemp: boolean } = { keepTemp: true }): Promise<void> {
+    if (this.phase === 'done') return;
+    this.phase = 'closed';
+    await this.waitIdle();
+    const fh = this.fh;
+    this.fh = null;
+    if (fh) await fh.close().catch(() => {});
+    if (!opts.keepTemp) await removeQuietly(this.tempAbs);
+  }
+
+  private async writeVerified(i: number, data: Buffer): Promise<void> {
+    this.state[i] = WRITING;
+    this.inflight++;
+    try {
+      await writeFully(this.fh!, data, this.layout.offsets[i]!);
+      this.markPresent(i);
+    } catch (err) {
+      this.state[i] = MISSING;
+      throw fsError(err, this.targetAbs, 'write');
+    } finally {
+      if (--this.inflight === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private markPresent(i: number): void {
+    this.state[i] = PRESENT;
+    this.presentCount++;
+    this.presentBytes += this.record.chunks[i]!.size;
+  }
+
+  /** Never close the handle under an in-flight write (a reused fd would get our bytes). */
+  private waitIdle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private assertOpen(): void {
+    if (this.phase !== 'open') throw new ShoalError('INTERNAL', `${this.record.path}: the assembler is already ${this.phase}`);
+  }
+
+  private checkIndex(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.state.length) {
+      throw new ShoalError('BAD_REQUEST', `${this.record.path}: no chunk ${i}`);
+    }
+  }
+}
+
+/** Read exactly `buf.length` bytes at `offset`; any failure means "not available here". */
+async function readSource(abs: string, buf: Buffer, offset: number): Promise<boolean> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(abs, READ_SOURCE);
+    return await readFully(fh, buf, offset);
+  } catch {
+    return false;
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,37 @@
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * Positional read/write loops. pread/pwrite may transfer fewer bytes than asked (a full
+ * disk mid-write, a file shrinking under us); these finish the job or say why not.
+ */
+
+/** Fill `buf` from `position`. False if the file ends first. */
+export async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<boolean> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) return false;
+    done += bytesRead;
+  }
+  return true;
+}
+
+/** Write all of `buf` at `position` (a short write is retried; the retry surfaces ENOSPC). */
+export async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** All bytes zero? (Unwritten parts of a sparse temp file read as zeros.) memcmp speed. */
+export function isAllZero(buf: Buffer): boolean {
+  for (let off = 0; off < buf.length; off += ZEROS.length) {
+    const end = Math.min(off + ZEROS.length, buf.length);
+    if (buf.compare(ZEROS, 0, end - off, off, end) !== 0) return false;
+  }
+  return true;
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ShoalError } from '../engine/errors.js';
+import { chunkBuffer } from '../engine/index/chunk-hasher.js';
+import { cutPoints } from '../engine/index/chunker.js';
+import { chunkHashEquals, hashBuffer, hashFile } from '../engine/index/hasher.js';
+import { READ_SIZE } from '../engine/index/read-buffers.js';
+import { randomBytes, removeDir, tempDir } from './index-helpers.js';
+
+let dir: string;
+before(async () => {
+  dir = await tempDir();
+});
+after(async () => {
+  await removeDir(dir);
+});
+
+test('hashFile equals hashing each chunk on its own, across read buffers', async () => {
+  const data = randomBytes(READ_SIZE * 2 + 777_777); // chunks straddle read buffers
+  const file = path.join(dir, 'big.bin');
+  await fs.writeFile(file, data);
+  const res = await hashFile(file);
+  assert.equal(res.size, data.length);
+  assert.equal(res.changedDuringHash, false);
+  const cuts = cutPoints(data);
+  assert.equal(res.chunks.length, cuts.length);
+  let start = 0;
+  cuts.forEach((end, i) => {
+    const c = res.chunks[i]!;
+    assert.equal(c.size, end - start);
+    assert.ok(c.hash.equals(hashBuffer(data.subarray(start, end))), `chunk ${i}`);
+    start = end;
+  });
+  assert.deepEqual(res.chunks, chunkBuffer(data));
+  const st = await fs.stat(file);
+  assert.equal(res.mtimeMs, Math.floor(st.mtimeMs));
+  assert.equal(res.ino, st.ino);
+});
+
+test('small and empty files', async () => {
+  const empty = path.join(dir, 'empty');
+  await fs.writeFile(empty, '');
+  assert.deepEqual((await hashFile(empty)).chunks, []);
+  assert.equal((await hashFile(empty)).size, 0);
+  const small = path.join(dir, 'small');
+  await fs.writeFile(small, 'hello');
+  const res = await hashFile(small);
+  assert.equal(res.chunks.length, 1);
+  assert.equal(res.chunks[0]!.size, 5);
+  assert.ok(res.chunks[0]!.hash.equals(hashBuffer(Buffer.from('hello'))));
+});
+
+test('a file modified while hashed is reported', async () => {
+  const file = path.join(dir, 'moving.bin');
+  await fs.writeFile(file, randomBytes(READ_SIZE * 3));
+  let touched = false;
+  const res = await hashFile(file, {
+    onProgress: () => {
+      if (touched) return;
+      touched = true;
+      // Grows and gets a new mtime after the first buffer: the stat afterwards must notice.
+      appendFileSync(file, 'more');
+    },
+  });
+  assert.equal(touched, true);
+  assert.equal(res.changedDuringHash, true);
+  const again = await hashFile(file);
+  assert.equal(again.changedDuringHash, false);
+});
+
+test('missing file and directories fail with a path error', async () => {
+  await assert.rejects(hashFile(path.join(dir, 'nope')), (e) => e instanceof ShoalError && e.code === 'BAD_PATH');
+  await assert.rejects(hashFile(dir), (e) => e instanceof ShoalError && e.code === 'BAD_PATH');
+});
+
+test('abort stops hashing', async () => {
+  const file = path.join(dir, 'abort.bin');
+  await fs.writeFile(file, randomBytes(READ_SIZE * 2));
+  const ac = new AbortController();
+  await assert.rejects(hashFile(file, { signal: ac.signal, onProgress: () => ac.abort(new Error('stop')) }), /stop/);
+});
+
+test('chunkHashEquals verifies without allocating a result', () => {
+  const buf = randomBytes(1000);
+  const h = hashBuffer(buf);
+  assert.equal(h.length, 32);
+  assert.equal(chunkHashEquals(buf, h), true);
+  buf[0] ^= 1;
+  assert.equal(chunkHashEquals(buf, h), false);
+  assert.equal(chunkHashEquals(buf, h.subarray(0, 31)), false);
+});

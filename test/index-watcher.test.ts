@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { IgnoreRules } from '../engine/index/ignore.js';
+import { FolderWatcher } from '../engine/index/watcher.js';
+import { removeDir, tempDir, waitFor } from './index-helpers.js';
+
+async function setup(rootCheckMs = 2000, debounceMs = 30) {
+  const base = await tempDir();
+  const root = path.join(base, 'folder');
+  await fs.mkdir(path.join(root, 'sub'), { recursive: true });
+  await fs.writeFile(path.join(root, 'sub', 'existing.txt'), 'x');
+  const rules = IgnoreRules.parse('*.tmp\n');
+  const w = new FolderWatcher({ root, rules, rootCheckMs, debounceMs });
+  const seen: string[] = [];
+  let rootGone = 0;
+  let ignoreChanged = 0;
+  w.on('change', (p) => seen.push(p));
+  w.on('rootGone', () => rootGone++);
+  w.on('ignoreFileChanged', () => ignoreChanged++);
+  await w.start();
+  return {
+    base,
+    root,
+    w,
+    seen,
+    rootGone: () => rootGone,
+    ignoreChanged: () => ignoreChanged,
+    done: async () => {
+      await w.close();
+      await removeDir(base);
+    },
+  };
+}
+
+test('new, changed and removed files are reported; ignored and internal ones are not', async () => {
+  const t = await setup();
+  try {
+    await fs.writeFile(path.join(t.root, 'junk.tmp'), 'ignored');
+    await fs.writeFile(path.join(t.root, 'x.txt.!sync'), 'engine temp file');
+    await fs.writeFile(path.join(t.root, 'new file ü.txt'), 'hello');
+    await waitFor(() => t.seen.includes('new file ü.txt'), 1000, 'the new file');
+    await fs.appendFile(path.join(t.root, 'sub', 'existing.txt'), 'more');
+    await waitFor(() => t.seen.includes('sub/existing.txt'), 1000, 'the changed file');
+    await fs.rm(path.join(t.root, 'new file ü.txt'));
+    await waitFor(() => t.seen.filter((p) => p === 'new file ü.txt').length >= 2, 1000, 'the removal');
+    await fs.mkdir(path.join(t.root, 'newdir'));
+    await waitFor(() => t.seen.includes('newdir'), 1000, 'the new folder');
+    assert.ok(!t.seen.includes('junk.tmp'));
+    assert.ok(!t.seen.includes('x.txt.!sync'));
+    assert.equal(t.rootGone(), 0);
+  } finally {
+    await t.done();
+  }
+});
+
+test('a burst of writes to one path is reported once', async () => {
+  const t = await setup(2000, 300); // a quiet time far above the time between the writes
+  try {
+    const file = path.join(t.root, 'burst.txt');
+    for (let i = 0; i < 5; i++) await fs.appendFile(file, `line ${i}\n`);
+    await waitFor(() => t.seen.includes('burst.txt'), 2000, 'the burst');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(t.seen.filter((p) => p === 'burst.txt').length, 1);
+  } finally {
+    await t.done();
+  }
+});
+
+test('.SyncIgnore changes are reported separately, and new rules take effect', async () => {
+  const t = await setup();
+  try {
+    await fs.writeFile(path.join(t.root, '.SyncIgnore'), '*.log\n');
+    await waitFor(() => t.ignoreChanged() > 0, 1000, 'the ignore file event');
+    assert.ok(!t.seen.includes('.SyncIgnore'));
+    await t.w.setRules(IgnoreRules.parse('*.log\n'));
+    await fs.writeFile(path.join(t.root, 'a.log'), 'ignored now');
+    await fs.writeFile(path.join(t.root, 'a.tmp'), 'not ignored any more');
+    await waitFor(() => t.seen.includes('a.tmp'), 1000, 'a.tmp');
+    assert.ok(!t.seen.includes('a.log'));
+  } finally {
+    await t.done();
+  }
+});
+
+test('removing the root reports rootGone, not a deletion of every file', async () => {
+  const t = await setup();
+  try {
+    await fs.rm(t.root, { recursive: true });
+    await waitFor(() => t.rootGone() > 0, 3000, 'rootGone');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(t.rootGone(), 1);
+    assert.deepEqual(t.seen, []);
+  } finally {
+    await t.done();
+  }
+});
+
+test('a root replaced by another folder is noticed by the periodic check', async () => {
+  const t = await setup(50);
+  try {
+    await fs.rename(t.root, path.join(t.base, 'moved-away'));
+    await fs.mkdir(t.root);
+    await waitFor(() => t.rootGone() > 0, 3000, 'rootGone');
+  } finally {
+    await t.done();
+  }
+});
+
+test('close is idempotent and silences the watcher', async () => {
+  const t = await setup();
+  await Promise.all([t.w.close(), t.w.close()]);
+  await fs.writeFile(path.join(t.root, 'after-close.txt'), 'x');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(t.seen, []);
+  await t.done();
+});

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { ShoalError } from '../engine/errors.js';
+import { signRecord, type FileRecord } from '../engine/model/record.js';
+import { FrameOpener, FrameReader, FrameSealer, frameSizeFromHeader } from '../engine/protocol/frames.js';
+import { isLanAddress, normalizeAddress } from '../engine/protocol/lan.js';
+import {
+  dataHeader, decodeMessage, encodeIndex, encodeMessage, truncateUtf8, type Message,
+} from '../engine/protocol/messages.js';
+import { MAX_DATA, MAX_FRAME, MAX_INDEX_RECORDS } from '../engine/protocol/types.js';
+import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
+import { Writer } from '../engine/util/codec.js';
+
+const keys = parseSecret(generateSecret());
+const folderId = keys.folderId;
+
+function record(path: string, size = 10): FileRecord {
+  return signRecord(folderId, keys.signingKey!, {
+    path, kind: 'file', size, mtimeMs: 1_700_000_000_000, mode: 0o644,
+    chunks: size ? [{ hash: randomBytes(32), size }] : [], deleted: false,
+    version: [['DEVICEAAAAAAAAAAAAAAAAAAAA', 3]], changedAt: 1_700_000_000_123, origin: 'DEVICEAAAAAAAAAAAAAAAAAAAA',
+  });
+}
+
+function samples(): Message[] {
+  return [
+    { type: 'hello', protocolVersion: 1, deviceId: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', deviceName: 'Zoë’s laptop', nowMs: Date.now(), listenPort: 3839, plainLan: true },
+    { type: 'join', folderId, proof: randomBytes(32) },
+    { type: 'refuse', folderId, code: 'AUTH_FAILED', message: 'no' },
+    { type: 'index', folderId, records: [record('a.txt'), record('dir/b é.bin', 5)], complete: true },
+    { type: 'index', folderId, records: [], complete: false },
+    { type: 'request', folderId, id: 7, path: 'dir/b é.bin', offset: 2 ** 40, size: MAX_DATA, hash: randomBytes(32) },
+    { type: 'data', id: 2 ** 31, bytes: randomBytes(1000) },
+    { type: 'data', id: 0, bytes: Buffer.alloc(0) },
+    { type: 'fail', id: 9, code: 'HASH_MISMATCH', message: 'changed' },
+    { type: 'error', code: 'CLOCK_SKEW', message: 'clocks differ by 3 h' },
+    { type: 'ping' },
+    { type: 'pong' },
+  ];
+}
+
+test('every message type round-trips through encode/decode', () => {
+  for (const m of samples()) assert.deepEqual(decodeMessage(encodeMessage(m)), m, m.type);
+  const d = Buffer.concat([dataHeader(5), Buffer.from('xyz')]);
+  assert.deepEqual(decodeMessage(d), { type: 'data', id: 5, bytes: Buffer.from('xyz') });
+});
+
+test('data bytes are a view of the payload, not a copy', () => {
+  const payload = Buffer.concat([dataHeader(1), randomBytes(4096)]);
+  const m = decodeMessage(payload);
+  assert.equal(m.type, 'data');
+  if (m.type === 'data') assert.equal(m.bytes.buffer, payload.buffer);
+});
+
+test('every truncation of every message is rejected with a ShoalError', () => {
+  for (const m of samples()) {
+    const enc = encodeMessage(m);
+    const min = m.type === 'data' ? 1 + 5 : 1; // data: any length of bytes is valid once the id is complete
+    for (let n = 0; n < enc.length; n++) {
+      if (m.type === 'data' && n >= min) continue;
+      if (m.type === 'hello' && n === enc.length) continue;
+      assert.throws(() => decodeMessage(enc.subarray(0, n)), (e: unknown) => e instanceof ShoalError && e.code === 'PROTOCOL_ERROR', `${m.type} cut at ${n}`);
+    }
+  }
+});
+
+test('trailing bytes are rejected (hello alone tolerates them for later versions)', () => {
+  for (const m of samples()) {
+    if (m.type === 'data') continue;
+    const enc = Buffer.concat([encodeMessage(m), Buffer.from([0])]);
+    if (m.type === 'hello') assert.equal(decodeMessage(enc).type, 'hello');
+    else assert.throws(() => decodeMessage(enc), /Trailing/, m.type);
+  }
+});
+
+test('unknown types, bad paths, bad ranges and absurd counts are rejected', () => {
+  const isCode = (code: string) => (e: unknown) => e instanceof ShoalError && e.code === code;
+  assert.throws(() => decodeMessage(Buffer.from([0xee])), isCode('PROTOCOL_ERROR'));
+  assert.throws(() => decodeMessage(Buffer.alloc(0)), isCode('PROTOCOL_ERROR'));
+  const request = (path: string, size = 1) =>
+    new Writer().u8(5).raw(folderId).uint(1).str(path).uint(0).uint(size).raw(randomBytes(32)).finish();
+  for (const p of ['../x', '/etc/passwd', 'a/../../x', 'C:/x', 'a\\b', '.SyncArchive/x', '']) {
+    assert.throws(() => decodeMessage(request(p)), isCode('BAD_PATH'), p);
+  }
+  assert.throws(() => decodeMessage(request('ok', 0)), isCode('PROTOCOL_ERROR'));
+  assert.throws(() => decodeMessage(request('ok', MAX_DATA + 1)), isCode('PROTOCOL_ERROR'));
+  const index = (n: number) => new Writer().u8(4).raw(folderId).bool(false).uint(n).finish();
+  assert.throws(() => decodeMessage(index(MAX_INDEX_RECORDS + 1)), isCode('PROTOCOL_ERROR'));
+  assert.throws(() => decodeMessage(index(1_000_000_000)), isCode('PROTOCOL_ERROR'));
+  assert.throws(() => decodeMessage(index(3)), isCode('PROTOCOL_ERROR')); // count without the records
+  const hugeData = Buffer.concat([dataHeader(1), Buffer.alloc(MAX_DATA + 1)]);
+  assert.throws(() => decodeMessage(hugeData), isCode('PROTOCOL_ERROR'));
+  const longName = new Writer().u8(1).uint(1).str('ID').str('n'.repeat(5000)).uint(0).uint(0).bool(false).finish();
+  assert.throws(() => decodeMessage(longName), isCode('PROTOCOL_ERROR'));
+  const badPort = new Writer().u8(1).uint(1).str('ID').str('n').uint(0).uint(70000).bool(false).finish();
+  assert.throws(() => decodeMessage(badPort), isCode('PROTOCOL_ERROR'));
+});
+
+test('random payloads never escape as anything but a ShoalError', () => {
+  for (let i = 0; i < 5000; i++) {
+    const buf = randomBytes(1 + (i % 200));
+    buf[0] = 1 + (i % 11);
+    try {
+      decodeMessage(buf);
+    } catch (e) {
+      assert.ok(e instanceof ShoalError, String(e));
+    }
+  }
+});
+
+test('codes from a newer peer degrade to INTERNAL; long texts are truncated on encode', () => {
+  const enc = new Writer().u8(8).str('SOMETHING_NEW').str('hi').finish();
+  assert.deepEqual(decodeMessage(enc), { type: 'error', code: 'INTERNAL', message: 'hi' });
+  const m = decodeMessage(encodeMessage({ type: 'error', code: 'IO_ERROR', message: 'é'.repeat(2000) }));
+  assert.ok(m.type === 'error' && Buffer.byteLength(m.message) <= 1024 && !m.message.includes('\ufffd'));
+  assert.equal(truncateUtf8('aé', 2), 'a');
+  assert.equal(truncateUtf8('abc', 3), 'abc');
+});
+
+test('encodeIndex splits by count and size; only the last message is complete', () => {
+  const recs = Array.from({ length: MAX_INDEX_RECORDS * 2 + 5 }, (_, i) => record(`f${i}`));
+  const parts = encodeIndex(folderId, recs, true);
+  assert.equal(parts.length, 3);
+  const decoded = parts.map((p) => decodeMessage(p));
+  assert.deepEqual(decoded.map((m) => m.type === 'index' && m.complete), [false, false, true]);
+  assert.equal(decoded.reduce((n, m) => n + (m.type === 'index' ? m.records.length : 0), 0), recs.length);
+  assert.ok(parts.every((p) => p.length <= MAX_FRAME));
+  const empty = encodeIndex(folderId, [], true);
+  assert.deepEqual(decodeMessage(empty[0]!), { type: 'index', folderId, records: [], complete: true });
+  // Records with many chunks: split by bytes long before the count limit.
+  const big = Array.from({ length: 40 }, (_, i) => {
+    const chunks = Array.from({ length: 10_000 }, () => ({ hash: randomBytes(32), size: 1 }));
+    return signRecord(folderId, keys.signingKey!, { ...record(`big${i}`), size: 10_000, chunks });
+  });
+  const bigParts = encodeIndex(folderId, big, false);
+  assert.ok(bigParts.length >= 2 && bigParts.every((p) => p.length <= MAX_FRAME));
+});
+
+test('frames: seal/open round-trip in both modes; the plain AAD is the concatenation', () => {
+  const key = randomBytes(32);
+  const sealer = new FrameSealer(key);
+  const opener = new FrameOpener(key);
+  const parts = [Buffer.from('head'), randomBytes(100_000)];
+  for (const plain of [false, true, false]) {
+    const wire = Buffer.concat(sealer.seal(parts, plain));
+    assert.equal(frameSizeFromHeader(wire.readUInt32BE(0), true), wire.length);
+    assert.deepEqual(opener.open(wire), Buffer.concat(parts));
+    assert.equal(wire.includes(parts[1]!.subarray(0, 64)), plain, 'payload visible on the wire only in plain mode');
+  }
+  // Several setAAD calls must authenticate exactly their concatenation.
+  const s2 = new FrameSealer(key);
+  const a = Buffer.concat(s2.seal([Buffer.from('ab'), Buffer.from('cd')], true));
+  const b = Buffer.concat(new FrameSealer(key).seal([Buffer.from('abcd')], true));
+  assert.deepEqual(a, b);
+});
+
+test('frames: header limits checked before any allocation', () => {
+  const isCode = (code: string) => (e: unknown) => e instanceof ShoalError && e.code === code;
+  assert.throws(() => frameSizeFromHeader(0xffffffff, true), isCode('FRAME_TOO_LARGE'));
+  assert.throws(() => frameSizeFromHeader(0x7fffffff, false), isCode('FRAME_TOO_LARGE'));
+  assert.throws(() => frameSizeFromHeader(MAX_FRAME + 17, false), isCode('FRAME_TOO_LARGE'));
+  assert.equal(frameSizeFromHeader(MAX_FRAME + 16, false), MAX_FRAME + 20);
+  assert.throws(() => frameSizeFromHeader(15, false), isCode('PROTOCOL_ERROR'));
+  assert.throws(() => frameSizeFromHeader(0x80000010, false), isCode('PROTOCOL_ERROR')); // plain, not negotiated
+  assert.throws(() => new FrameSealer(randomBytes(32)).seal([Buffer.alloc(MAX_FRAME + 1)], false), isCode('FRAME_TOO_LARGE'));
+});
+
+test('frame reader: any chunking gives the same frames, in order', () => {
+  const key = randomBytes(32);
+  const sealer = new FrameSealer(key);
+  const payloads = [randomBytes(1), randomBytes(70_000), randomBytes(0), randomBytes(300_000), randomBytes(5)];
+  const wire = Buffer.concat(payloads.flatMap((p, i) => sealer.seal([p], i % 2 === 1)));
+  for (const step of [1, 3, 4096, 65536, wire.length]) {
+    const got: Buffer[] = [];
+    const reader = new FrameReader(new FrameOpener(key), {
+      frame: (p) => void got.push(Buffer.from(p)),
+      error: (e) => assert.fail(e as Error),
+    });
+    reader.acceptPlain = true;
+    for (let i = 0; i < wire.length; i += step) reader.push(wire.subarray(i, i + step));
+    assert.deepEqual(got, payloads, `step ${step}`);
+    assert.equal(reader.bufferedBytes, 0);
+  }
+});
+
+test('frame reader: a replayed or reordered frame fails authentication', () => {
+  const key = randomBytes(32);
+  const sealer = new FrameSealer(key);
+  const f1 = Buffer.concat(sealer.seal([Buffer.from('one')], false));
+  const f2 = Buffer.concat(sealer.seal([Buffer.from('two')], false));
+  for (const order of [[f1, f1], [f2, f1]]) {
+    const errors: ShoalError[] = [];
+    const reader = new FrameReader(new FrameOpener(key), { frame: () => {}, error: (e) => void errors.push(e as ShoalError) });
+    for (const f of order) reader.push(f);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.code, 'PROTOCOL_ERROR');
+  }
+});
+
+test('LAN address ranges', () => {
+  const lan = ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.9', '169.254.1.1', '::1',
+    'fc00::1', 'fd12:3456::1', 'fe80::1%eth0', 'febf::1', '::ffff:192.168.1.4'];
+  const wan = ['8.8.8.8', '172.15.0.1', '172.32.0.1', '192.169.0.1', '100.64.0.1', '2001:db8::1', 'fec0::1', '::ffff:8.8.8.8', '', 'nonsense'];
+  for (const a of lan) assert.equal(isLanAddress(a), true, a);
+  for (const a of wan) assert.equal(isLanAddress(a), false, a);
+  assert.equal(normalizeAddress('::ffff:10.0.0.1'), '10.0.0.1');
+});
