@@ -84,7 +84,8 @@ async function fileBenchmark(dir: string): Promise<void> {
   }
   await fh.close();
   console.log(`hashFile on a ${FILE_MIB} MiB file (page cache):`);
-  let peakRss = 0;
+  const baseRss = process.memoryUsage().rss;
+  let peakRss = baseRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   for (let r = 0; r < 2; r++) {
     const t = performance.now();
@@ -93,7 +94,8 @@ async function fileBenchmark(dir: string): Promise<void> {
     line(`  run ${r + 1}: ${res.chunks.length} chunks`, res.size, ms);
   }
   clearInterval(sampler);
-  console.log(`  peak RSS of this process: ${(peakRss / 2 ** 20).toFixed(0)} MiB (includes the ${MEM_MIB} MiB test buffer if not yet collected, and tsx)`);
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  console.log(`  RSS: ${mib(baseRss)} MiB before (node + tsx), peak ${mib(peakRss)} MiB, +${mib(peakRss - baseRss)} MiB for hashing`);
   await fs.rm(file);
 }
 
@@ -119,14 +121,14 @@ async function smallFilesBenchmark(dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
-  await memoryBenchmarks();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-bench-'));
   try {
-    await fileBenchmark(dir);
+    await fileBenchmark(dir); // first, so its RSS figure is not inflated by the buffers below
     await smallFilesBenchmark(dir);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+  await memoryBenchmarks();
 }
 
 await main();

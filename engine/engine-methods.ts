@@ -172,6 +172,8 @@ export const engineMethods: Impl = {
     }
     f.knownHosts = hosts;
     e.settings.setFolderHosts(e.secretsById.get(f.id)!, f.root, hosts);
+    // Like the periodic dial: predefined hosts are only used when use_hosts is on.
+    if (!f.prefs.use_hosts || f.error) return { hosts };
     for (const h of hosts) {
       const i = h.lastIndexOf(':');
       e.peers.dial(h.slice(0, i).replace(/^\[|\]$/g, ''), Number(h.slice(i + 1)), [f]);

@@ -77,7 +77,7 @@ export class Engine implements DaemonEngine {
     this.peers = new PeerManager({
       identity: this.identity,
       deviceName: () => this.prefs.device_name,
-      listenHost: opts.listenHost ?? '0.0.0.0',
+      listenHost: opts.listenHost ?? cfg.bind_address ?? '0.0.0.0',
       listenPort: this.prefs.listening_port,
       now: this.now,
       maxTimeDiffS: () => this.prefs.sync_max_time_diff,

@@ -66,6 +66,12 @@ test('internal paths, the ignore file and the BTSync defaults are always ignored
   assert.equal(bare.matches('.SyncArchive/x', false), true);
 });
 
+test('sameAs tells whether a reload changed anything', () => {
+  assert.equal(IgnoreRules.parse('*.tmp\n# note\n', opts).sameAs(IgnoreRules.parse('\n*.tmp\r\n', opts)), true);
+  assert.equal(IgnoreRules.parse('*.tmp', opts).sameAs(IgnoreRules.parse('*.log', opts)), false);
+  assert.equal(IgnoreRules.parse('', opts).sameAs(IgnoreRules.parse('', { ...opts, defaults: false })), false);
+});
+
 test('case sensitivity follows the option', () => {
   assert.equal(IgnoreRules.parse('*.TMP', { caseInsensitive: true }).matches('a.tmp', false), true);
   assert.equal(IgnoreRules.parse('*.TMP', { caseInsensitive: false }).matches('a.tmp', false), false);

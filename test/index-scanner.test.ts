@@ -137,6 +137,7 @@ test('a file whose hash fails is not reported gone; one that changed while hashe
   const { summary } = await scanAll(prev, { hasher, known: [...prev.keys()] });
   assert.deepEqual(summary.gone, []);
   assert.deepEqual(summary.unstable, [unicode]);
+  assert.deepEqual(summary.unsure, ['with space.txt']);
   assert.deepEqual(summary.warnings.filter((w) => w.code === 'IO_ERROR').map((w) => w.path), ['with space.txt']);
 });
 

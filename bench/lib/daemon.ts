@@ -18,8 +18,19 @@ export interface Launcher {
   args: string[];
 }
 
+/**
+ * The node flags the `shoal` command's shebang line gives (`#!/usr/bin/env -S node FLAGS`),
+ * so the benchmark runs the daemon exactly as an installed `shoal` runs.
+ */
+function shebangNodeArgs(file: string): string[] {
+  const first = fs.readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env\s+-S\s+node\s+(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+}
+
 /** Pick how to start the daemon: the built dist/engine/cli.js, or engine/cli.ts through tsx. */
-export function resolveLauncher(repo: string, want: 'auto' | 'dist' | 'tsx', nodeArgs: string[], cli: string | null = null): Launcher {
+export function resolveLauncher(repo: string, want: 'auto' | 'dist' | 'tsx', userArgs: string[], cli: string | null = null): Launcher {
+  const nodeArgs = [...shebangNodeArgs(path.join(repo, 'engine/cli.ts')), ...userArgs];
   if (cli) {
     const file = path.resolve(repo, cli);
     if (!fs.existsSync(file)) fail(`SHOAL_CLI=${cli}: not found`);
@@ -104,6 +115,7 @@ export class ShoalDaemon {
     const base: Record<string, unknown> = {
       device_name: o.name,
       listening_port: listenPort,
+      bind_address: '127.0.0.1',
       storage_path: this.storage,
       use_upnp: false,
       disk_low_priority: o.lowPriority,

@@ -87,6 +87,11 @@ const METHODS: Record<string, ApiMethod> = {
     return asFlags(await t.call('setPrefs', { prefs: changed }));
   }),
 
+  rescan_folder: method(z.strictObject({ secret: text() }), async (t, p) => {
+    await t.call('rescanFolder', p);
+    return OK;
+  }),
+
   get_os: method(noParams, (t) => t.call('getOs', {})),
   get_version: method(noParams, (t) => t.call('getVersion', {})),
   get_speed: method(noParams, (t) => t.call('getSpeed', {})),

@@ -103,6 +103,8 @@ const webuiSchema = z.strictObject({
 export const configFileSchema = z.strictObject({
   storage_path: z.string().min(1, 'is empty').max(4096).default('~/.shoal'),
   pid_file: z.string().min(1, 'is empty').max(4096).optional(),
+  /** Address the peer listener binds to (Shoal extension; default all interfaces). */
+  bind_address: z.ipv4().or(z.ipv6()).optional(),
   webui: webuiSchema.prefault({}),
   shared_folders: z.array(sharedFolderSchema).max(10_000).default([]),
   folder_defaults: partialFolderPrefsSchema.prefault({}),

@@ -36,6 +36,8 @@ export interface DaemonConfig extends Prefs {
   /** Absolute; `~` expanded. May not exist yet (the daemon creates it). */
   storage_path: string;
   pid_file: string | null;
+  /** Address the peer listener binds to; null = all interfaces. */
+  bind_address: string | null;
   webui: WebuiConfig;
   shared_folders: ConfigFolder[];
   folder_defaults: FolderPrefs;
@@ -83,6 +85,7 @@ function fromData(raw: unknown, file: string | null): DaemonConfig {
     file,
     storage_path: resolvePath(data.storage_path, baseDir),
     pid_file: data.pid_file ? resolvePath(data.pid_file, baseDir) : null,
+    bind_address: data.bind_address ?? null,
     webui: { ...data.webui },
     shared_folders: data.shared_folders.map((f) => ({
       secret: f.secret.trim(),

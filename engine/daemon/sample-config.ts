@@ -21,6 +21,8 @@ export function sampleConfigText(): string {
 
   // Write the daemon's process id here (removed on exit).
   // "pid_file": "/var/run/shoal/shoal.pid",
+  // Address the peer listener binds to (default: all interfaces).
+  // "bind_address": "0.0.0.0",
 
   // Map the listening port on the router with UPnP (not implemented yet; kept for compatibility).
   // "use_upnp": true,

@@ -1,90 +1,149 @@
-import type { Indexer, ScanHit } from '../model/host.js';
+import { isProgrammerError, type ShoalError } from '../errors.js';
 import type { LocalStat } from '../model/entry.js';
-import { isProgrammerError } from '../errors.js';
+import type { Indexer, ScanHit } from '../model/host.js';
+import { IGNORE_FILE } from '../model/paths.js';
 import { IgnoreRules } from './ignore.js';
-import { scanFolder, scanPath, type ScanResult } from './scanner.js';
+import { isUnder, scanFolder, scanPath, type FileHasher, type ScanResult, type ScanWarning } from './scanner.js';
 import { FolderWatcher } from './watcher.js';
 
+export interface FolderIndexerOptions {
+  /** Watcher quiet time per path (default 30 ms). */
+  debounceMs?: number;
+  /** How often the watcher checks the root is still there (default 2 s). */
+  rootCheckMs?: number;
+  /** How long before a file that changed while hashed is looked at again (default 1 s). */
+  retryUnstableMs?: number;
+  hasher?: FileHasher;
+  /** Unreadable paths and watch failures; the folder keeps going. */
+  onWarning?: (warning: ScanWarning | ShoalError) => void;
+}
+
 /**
- * The index side of one folder as the folder model uses it: full scans, single-path
- * scans after watcher events, `.SyncIgnore` rules and the watcher itself.
+ * The index side of one folder as the folder model uses it (Indexer in model/host.ts):
+ * full scans, single-path scans after watcher events, `.SyncIgnore` rules and the watcher.
+ * Rules start as the built-ins; the model calls reloadIgnores() before its first scan.
  */
 export class FolderIndexer implements Indexer {
   private rules: IgnoreRules = IgnoreRules.parse('');
   private watcher: FolderWatcher | null = null;
-  private closed = false;
+  private onPath: ((rel: string) => void) | null = null;
+  private readonly stop = new AbortController();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly root: string,
-    private readonly opts: { debounceMs?: number } = {},
+    private readonly opts: FolderIndexerOptions = {},
   ) {}
 
   async reloadIgnores(): Promise<void> {
     this.rules = await IgnoreRules.load(this.root);
-    this.watcher?.setRules(this.rules);
+    await this.watcher?.setRules(this.rules);
   }
 
   ignored(rel: string, isDir: boolean): boolean {
     return this.rules.matches(rel, isDir);
   }
 
+  /**
+   * Full scan. The returned set answers has() for every path present, and also for paths
+   * that could not be read and everything below them: unreadable is not deleted.
+   */
   async scanAll(previous: (p: string) => LocalStat | undefined, onHit: (h: ScanHit) => void): Promise<Set<string>> {
-    const seen = new Set<string>();
+    const present = new PresentSet();
     const summary = await scanFolder({
       root: this.root,
       rules: this.rules,
       previous,
+      signal: this.stop.signal,
+      hasher: this.opts.hasher,
+      onWarning: this.opts.onWarning,
       onResult: (r) => {
-        seen.add(r.entry.path);
+        present.add(r.entry.path);
         onHit(toHit(r));
       },
     });
-    // Files that changed while being hashed are looked at again by the watcher; keep them
-    // out of "gone" by counting them as seen.
-    for (const p of summary.unstable) seen.add(p);
-    return seen;
+    // Changed while hashed: present (not gone), and looked at again shortly.
+    for (const p of summary.unstable) {
+      present.add(p);
+      this.retryLater(p);
+    }
+    for (const p of summary.unsure) present.unsure.add(p);
+    return present;
   }
 
+  /** null: nothing syncable at `rel` any more (deleted, or ignored). */
   async scanOne(rel: string, previous: LocalStat | undefined): Promise<ScanHit | null> {
-    const r = await scanPath(this.root, rel, { rules: this.rules, previous: () => previous });
-    if (r.status === 'gone' || r.status === 'ignored') return null;
-    if (r.status === 'unstable') {
-      // Still being written: the watcher reports it again when it settles.
-      return previous ? { path: rel, kind: 'file', size: previous.size, mtimeMs: previous.mtimeMs, mode: 0, ino: previous.ino, chunks: null } : null;
+    const r = await scanPath(this.root, rel, {
+      rules: this.rules,
+      previous: () => previous,
+      signal: this.stop.signal,
+      hasher: this.opts.hasher,
+    });
+    switch (r.status) {
+      case 'gone':
+      case 'ignored':
+        return null;
+      case 'unstable':
+        // Being written right now: "no content change" for the moment (null would read as
+        // a deletion), and look again shortly.
+        this.retryLater(rel);
+        return { ...r.entry, chunks: null };
+      default:
+        return toHit(r);
     }
-    return toHit(r);
   }
 
   async watch(onPath: (rel: string) => void, onRootGone: () => void): Promise<void> {
-    if (this.closed) return;
-    const w = new FolderWatcher({ root: this.root, rules: this.rules, debounceMs: this.opts.debounceMs });
-    w.on('change', (rel) => onPath(rel));
-    w.on('ignoreFileChanged', () => {
-      void this.reloadIgnores().catch((err: unknown) => {
-        if (isProgrammerError(err)) throw err;
-      });
-    });
-    w.on('rootGone', () => onRootGone());
-    w.on('error', () => undefined);
+    if (this.watcher || this.stop.signal.aborted) return;
+    this.onPath = onPath;
+    const w = new FolderWatcher({ root: this.root, rules: this.rules, debounceMs: this.opts.debounceMs, rootCheckMs: this.opts.rootCheckMs });
     this.watcher = w;
+    w.on('change', onPath);
+    w.on('rootGone', onRootGone);
+    // Reload here so ignored() is right at once; then tell the folder (its path is
+    // IGNORE_FILE), which should rescan to pick up what the new rules no longer ignore.
+    w.on('ignoreFileChanged', () => {
+      this.reloadIgnores().then(
+        () => this.onPath?.(IGNORE_FILE),
+        (err: unknown) => {
+          if (isProgrammerError(err)) throw err;
+          this.opts.onWarning?.(err as ShoalError);
+        },
+      );
+    });
+    w.on('error', (err) => this.opts.onWarning?.(err));
     await w.start();
   }
 
+  /** Idempotent: stops the watcher and any scan in progress. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.stop.abort(new Error('Folder indexer closed'));
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    this.onPath = null;
     await this.watcher?.close();
+  }
+
+  private retryLater(rel: string): void {
+    if (this.stop.signal.aborted) return;
+    const t = setTimeout(() => {
+      this.retryTimers.delete(t);
+      this.onPath?.(rel);
+    }, this.opts.retryUnstableMs ?? 1000);
+    t.unref();
+    this.retryTimers.add(t);
   }
 }
 
 function toHit(r: ScanResult): ScanHit {
-  const e = r.entry;
-  return {
-    path: e.path,
-    kind: e.kind,
-    size: e.size,
-    mtimeMs: e.mtimeMs,
-    mode: e.mode,
-    ino: e.ino,
-    chunks: r.status === 'changed' ? r.chunks : null,
-  };
+  return { ...r.entry, chunks: r.status === 'changed' ? r.chunks : null };
+}
+
+/** The paths a scan found; has() also says yes below paths that could not be read. */
+class PresentSet extends Set<string> {
+  readonly unsure = new Set<string>();
+
+  override has(p: string): boolean {
+    return super.has(p) || isUnder(p, this.unsure);
+  }
 }

@@ -61,12 +61,15 @@ export class IgnoreRules {
   private readonly anchored: Anchored[] = [];
   /** The user's patterns, as read (for display). */
   readonly patterns: readonly string[];
+  /** Everything that decides matching; equal signatures match the same paths. */
+  private readonly signature: string;
 
   private constructor(patterns: string[], opts: IgnoreOptions) {
     this.patterns = patterns;
     const insensitive = opts.caseInsensitive ?? (process.platform === 'darwin' || process.platform === 'win32');
     const flags = insensitive ? 'i' : '';
     const all = opts.defaults === false ? patterns : [...DEFAULT_IGNORES, ...patterns];
+    this.signature = JSON.stringify([flags, all]);
     const names: string[] = [];
     const dirNames: string[] = [];
     for (let p of all) {
@@ -113,6 +116,11 @@ export class IgnoreRules {
       }
     }
     return IgnoreRules.parse(text, opts);
+  }
+
+  /** Same rules (e.g. a reload that found the file unchanged)? */
+  sameAs(other: IgnoreRules): boolean {
+    return this.signature === other.signature;
   }
 
   /**

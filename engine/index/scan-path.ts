@@ -11,6 +11,7 @@ import {
   lstatIfExists,
   type FileHasher,
   type PreviousStat,
+  type ScanEntry,
   type ScanResult,
 } from './scan-entry.js';
 
@@ -25,13 +26,14 @@ export interface ScanPathOptions {
  * - `gone`: nothing syncable is there any more (deleted, or now a symlink or special file,
  *   or reachable only through a symlinked parent);
  * - `ignored`: the rules exclude it;
- * - `unstable`: it changed while being hashed: ask again later (the watcher will, too).
+ * - `unstable`: it changed while being hashed (entry: the stat it was opened with): ask
+ *   again later (the watcher will, too).
  */
 export type PathScan =
   | ScanResult
   | { status: 'gone'; path: string }
   | { status: 'ignored'; path: string }
-  | { status: 'unstable'; path: string };
+  | { status: 'unstable'; path: string; entry: ScanEntry };
 
 /**
  * Look at one path (after a watcher event): the same decisions as scanFolder, for a single
@@ -51,7 +53,7 @@ export async function scanPath(root: string, rel: string, opts: ScanPathOptions)
   if (kind === 'dir') return { status: 'changed', entry, chunks: [] };
   try {
     const h = await (opts.hasher ?? defaultHasher)(abs, { signal: opts.signal });
-    if (h.changedDuringHash) return { status: 'unstable', path: wire };
+    if (h.changedDuringHash) return { status: 'unstable', path: wire, entry: entryFromHash(wire, h) };
     return { status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks };
   } catch (err) {
     if (err instanceof ShoalError && err.code === 'BAD_PATH') return { status: 'gone', path: wire };

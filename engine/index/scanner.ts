@@ -54,6 +54,11 @@ export interface ScanSummary {
   gone: string[];
   /** Files that changed while being hashed: scan them again later. */
   unstable: string[];
+  /**
+   * Paths that exist but could not be read (see warnings). Neither they nor anything below
+   * them may be taken as deleted; `gone` already leaves them out.
+   */
+  unsure: string[];
   warnings: ScanWarning[];
 }
 
@@ -77,7 +82,7 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
   const seen = new Set<string>();
   /** Paths whose state is unknown (read errors): never reported gone, nor anything below. */
   const unsure = new Set<string>();
-  const summary: ScanSummary = { seen: 0, hashed: 0, gone: [], unstable: [], warnings: [] };
+  const summary: ScanSummary = { seen: 0, hashed: 0, gone: [], unstable: [], unsure: [], warnings: [] };
 
   const warn = (p: string, err: unknown): void => {
     if (isProgrammerError(err)) throw err;
@@ -193,8 +198,9 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
     throw opts.signal?.aborted ? opts.signal.reason : err;
   }
 
+  summary.unsure = [...unsure];
   for (const p of opts.known ?? []) {
-    if (seen.has(p) || underUnsure(p, unsure)) continue;
+    if (seen.has(p) || isUnder(p, unsure)) continue;
     if (rules.matches(p, false) || rules.matches(p, true)) continue; // now ignored: not deleted
     summary.gone.push(p);
   }
@@ -209,10 +215,10 @@ async function readDir(abs: string): Promise<Dirent[]> {
 }
 
 /** Is p, or one of its parent folders, in the set? */
-function underUnsure(p: string, unsure: Set<string>): boolean {
-  if (unsure.size === 0) return false;
+export function isUnder(p: string, set: ReadonlySet<string>): boolean {
+  if (set.size === 0) return false;
   for (let i = p.length; i > 0; i = p.lastIndexOf('/', i - 1)) {
-    if (unsure.has(p.slice(0, i))) return true;
+    if (set.has(p.slice(0, i))) return true;
   }
   return false;
 }

@@ -78,7 +78,8 @@ export class IndexStore {
   private constructor(private readonly db: Db) {}
 
   static async open(dir: string): Promise<IndexStore> {
-    const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    // Small caches: the engine keeps its working set in memory and reads the DB only at start.
+    const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer', cacheSize: 1 << 20, writeBufferSize: 1 << 20 });
     try {
       await db.open();
     } catch (err) {

@@ -3,6 +3,7 @@ import type { Entry, LocalStat } from './entry.js';
 import type { SyncFolder } from './folder.js';
 import type { ScanHit } from './host.js';
 import { signRecord, type ChunkRef, type FileRecord } from './record.js';
+import { IGNORE_FILE } from './paths.js';
 import { checkRootPresent } from './root-marker.js';
 import { bumpVersion, mergeVersions } from './version.js';
 
@@ -45,18 +46,24 @@ export class LocalChanges {
   }
 
   private async scanOne(rel: string): Promise<void> {
-    if (this.f.setup.indexer.ignored(rel, false)) return;
+    const indexer = this.f.setup.indexer;
+    if (rel === IGNORE_FILE) {
+      // New rules: a full scan picks up what is no longer ignored (the indexer reloaded them).
+      await this.scanAll();
+      return;
+    }
+    const isDir = this.f.entries.get(rel)?.record.kind === 'dir';
+    if (indexer.ignored(rel, isDir)) return;
     if (this.f.remote.applying.has(rel)) {
       // We are changing this path ourselves; look again once that is done.
       this.deferred.add(rel);
       return;
     }
     try {
-      if (rel === '.SyncIgnore') await this.f.setup.indexer.reloadIgnores();
       const e = this.f.entries.get(rel);
-      const hit = await this.f.setup.indexer.scanOne(rel, e?.stat ?? undefined);
+      const hit = await indexer.scanOne(rel, e?.stat ?? undefined);
       if (hit) this.onHit(hit);
-      else await this.onGone([rel, ...this.childrenOf(rel)]);
+      else if (!indexer.ignored(rel, isDir)) await this.onGone([rel, ...this.childrenOf(rel)]);
     } catch (err) {
       if (isProgrammerError(err)) throw err;
       this.f.reportError(err);
@@ -86,13 +93,18 @@ export class LocalChanges {
     f.host.emit('folderState', { folder: f.id, dir: f.root, indexing: true, error: null });
     try {
       await f.setup.indexer.reloadIgnores();
+      // A path whose disk state changes while the scan runs (a download lands, a folder is
+      // created for a peer) may have been walked past already: not seen is not gone then.
+      const diskAtStart = new Map<string, FileRecord | null>();
+      for (const [p, e] of f.entries) diskAtStart.set(p, e.disk);
       const seen = await f.setup.indexer.scanAll(
         (p) => f.entries.get(p)?.stat ?? undefined,
         (hit) => this.onHit(hit),
       );
       const gone: string[] = [];
       for (const [p, e] of f.entries) {
-        if (!seen.has(p) && e.disk && !e.disk.deleted && !f.setup.indexer.ignored(p, e.record.kind === 'dir')) gone.push(p);
+        if (seen.has(p) || !e.disk || e.disk.deleted || diskAtStart.get(p) !== e.disk) continue;
+        if (!f.setup.indexer.ignored(p, e.record.kind === 'dir')) gone.push(p);
       }
       if (gone.length > 0) await this.onGone(gone);
     } finally {
@@ -107,7 +119,12 @@ export class LocalChanges {
     const f = this.f;
     const e = f.entries.get(hit.path);
     const stat: LocalStat = { size: hit.size, mtimeMs: hit.mtimeMs, ino: hit.ino };
-    if (hit.chunks === null && hit.kind === 'file') return; // unchanged since we last hashed it
+    if (hit.chunks === null && hit.kind === 'file') {
+      // Unchanged since we last hashed it; a read-only edit seen earlier is restored once
+      // overwrite_changes is on (the rescan that turning it on starts lands here).
+      if (f.readOnly && e?.localChanged && f.prefs.overwrite_changes) f.remote.restore(e);
+      return;
+    }
     if (e?.disk && !e.disk.deleted && sameAsDisk(e.disk, hit)) {
       if (!sameStat(e.stat, stat)) {
         e.stat = stat;

@@ -310,8 +310,9 @@ export class Puller {
     job.failed = true;
     if (this.jobs.get(job.record.path) === job) this.jobs.delete(job.record.path);
     if (this.wanted.get(job.record.path) === job.record) this.wanted.delete(job.record.path);
-    void job.asm?.abort({ keepTemp: true }).catch(() => undefined);
     const data = toErrorData(err);
+    // On DISK_FULL the partial temp goes: kept, it would keep the disk full for every other file.
+    void job.asm?.abort({ keepTemp: data.code !== 'DISK_FULL' }).catch(() => undefined);
     this.host.onPullFailed(job.record, new ShoalError(data.code, data.message));
     this.kick();
   }

@@ -34,8 +34,11 @@ const DIAL_RETRY_MS = 5000;
 export class PeerManager {
   private server: net.Server | null = null;
   readonly sessions = new Map<string, PeerSession>();
-  private readonly dialing = new Map<string, number>(); // "host:port" -> last attempt
-  private readonly connectedAddrs = new Map<string, string>(); // "host:port" -> device id
+  /** Dials under way, by "host:port", with the folders to offer once connected. */
+  private readonly dialing = new Map<string, Set<SyncFolder>>();
+  private readonly lastAttempt = new Map<string, number>();
+  /** The session reached by dialing "host:port". */
+  private readonly byAddress = new Map<string, PeerSession>();
   private closed = false;
   port = 0;
 
@@ -85,40 +88,58 @@ export class PeerManager {
   dial(host: string, port: number, folders: SyncFolder[]): void {
     if (this.closed) return;
     const key = `${host}:${port}`;
-    const deviceId = this.connectedAddrs.get(key);
-    const existing = deviceId ? this.sessions.get(deviceId) : undefined;
+    const existing = this.byAddress.get(key);
     if (existing && !existing.closed) {
       for (const f of folders) existing.offer(f);
       return;
     }
-    const last = this.dialing.get(key);
+    const inflight = this.dialing.get(key);
+    if (inflight) {
+      // A dial is under way: these folders are offered when it completes.
+      for (const f of folders) inflight.add(f);
+      return;
+    }
+    const last = this.lastAttempt.get(key);
     if (last !== undefined && Date.now() - last < DIAL_RETRY_MS) return;
-    this.dialing.set(key, Date.now());
+    this.lastAttempt.set(key, Date.now());
+    const wanted = new Set(folders);
+    this.dialing.set(key, wanted);
     PeerConnection.connect({ host, port, ...this.connOptions() }).then(
       (conn) => {
-        this.connectedAddrs.set(key, conn.remoteId);
-        this.adopt(conn, folders);
+        this.dialing.delete(key);
+        const session = this.adopt(conn, [...wanted]);
+        if (session) this.byAddress.set(key, session);
       },
       (err: unknown) => {
+        this.dialing.delete(key);
         if (isProgrammerError(err)) throw err;
         this.o.log.debug(`Could not connect to ${key}: ${toErrorData(err).message}`);
       },
     );
   }
 
-  private adopt(conn: PeerConnection, folders: SyncFolder[]): void {
-    if (this.closed) return conn.close(new ShoalError('SHUTTING_DOWN', 'Shutting down'));
-    if (conn.remoteId === this.o.identity.id) return conn.close(new ShoalError('PROTOCOL_ERROR', 'Connected to myself'));
-    if (!this.clockOk(conn)) return;
+  /** Take a new connection into use; returns the session that now serves that device. */
+  private adopt(conn: PeerConnection, folders: SyncFolder[]): PeerSession | null {
+    if (this.closed) {
+      conn.close(new ShoalError('SHUTTING_DOWN', 'Shutting down'));
+      return null;
+    }
+    if (conn.remoteId === this.o.identity.id) {
+      conn.close(new ShoalError('PROTOCOL_ERROR', 'Connected to myself'));
+      return null;
+    }
+    if (!this.clockOk(conn)) return null;
     const prev = this.sessions.get(conn.remoteId);
+    let carried: SyncFolder[] = [];
     if (prev && !prev.closed) {
       // Both sides dialed at once: keep the connection opened by the smaller device id.
       const keepNew = this.preferred(conn) && !this.preferred(prev.conn);
       if (!keepNew) {
         for (const f of folders) prev.offer(f);
         conn.close(new ShoalError('PROTOCOL_ERROR', 'Duplicate connection'));
-        return;
+        return prev;
       }
+      carried = [...prev.joined.values()].map((l) => l.folder);
       prev.conn.close(new ShoalError('PROTOCOL_ERROR', 'Duplicate connection'));
     }
     const session = new PeerSession(conn, this.o.folders, (s, folder) => this.joined(s, folder));
@@ -133,12 +154,13 @@ export class PeerManager {
     void conn.closed.then((reason) => {
       session.closedWith(reason);
       if (this.sessions.get(conn.remoteId) === session) this.sessions.delete(conn.remoteId);
-      for (const [k, v] of this.connectedAddrs) if (v === conn.remoteId) this.connectedAddrs.delete(k);
+      for (const [k, v] of this.byAddress) if (v === session) this.byAddress.delete(k);
       if (session.joined.size > 0 || reason.code !== 'PROTOCOL_ERROR') {
         this.o.emit('peerDisconnected', { peerId: conn.remoteId, name: conn.remoteName, reason: reason.message });
       }
     });
-    for (const f of folders) session.offer(f);
+    for (const f of new Set([...folders, ...carried])) session.offer(f);
+    return session;
   }
 
   /** The connection both sides agree to keep when two exist: the one the smaller id dialed. */

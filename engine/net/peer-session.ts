@@ -105,8 +105,11 @@ export class PeerSession {
 
   private onRefuse(folderId: Buffer, message: string): void {
     const hex = folderId.toString('hex');
+    // Usually the other device doesn't share this folder (yet). Forget our offer so that we
+    // answer with our proof when it offers the folder later; the dial loop also re-offers.
+    this.joinSent.delete(hex);
     const folder = this.folders().get(hex);
-    folder?.reportError(new ShoalError('AUTH_FAILED', `${this.conn.remoteName} refused to share the folder: ${message}`), this.id);
+    folder?.host.log.info(`${this.conn.remoteName} does not share ${folder.root} with this device: ${message}`);
   }
 
   private maybeJoined(folder: SyncFolder): void {

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FileRecord } from '../engine/model/record.js';
+import { encodeRecord } from '../engine/model/record.js';
+import type { Message } from '../engine/protocol/messages.js';
+import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
+import { listFiles, readIf, share, startEngine, stopAll, tempDir, waitFor, type TestEngine } from './helpers/engines.js';
+import { SpyPeer, delay, forgedRecord, randomSigningKey, rawIndex, snapshot, walk } from './helpers/security.js';
+
+/**
+ * A read-only device (holding only the B… secret) can read everything and change nothing
+ * anywhere else: neither through its own disk, nor by forging index records on the wire
+ * (records are signed with the folder's Ed25519 key, which it does not have), nor by
+ * smuggling a path out of the folder.
+ */
+
+type IndexMsg = Extract<Message, { type: 'index' }>;
+
+describe('a read-only peer can never change anyone\u2019s files', () => {
+  const root = tempDir('shoal-sec-ro-');
+  const rw = generateSecret();
+  let ro = '';
+  const keys = parseSecret(rw);
+  const dirA = path.join(root, 'peers', 'A');
+  const dirR = path.join(root, 'peers', 'R');
+  let a: TestEngine | undefined;
+  let r: TestEngine | undefined;
+  let original = new Map<string, string>();
+
+  const text = (dir: string, rel: string): string | undefined => readIf(path.join(dir, rel))?.toString();
+  const folderA = () => a!.engine.folders.get(keys.folderIdHex)!;
+  const sigOnA = (rel: string): string | undefined => folderA().entries.get(rel)?.record.sig.toString('hex');
+
+  /** Spy peer joined to A's folder with the read-only secret, after A's full index arrived. */
+  async function joinedSpy(name: string): Promise<{ spy: SpyPeer; index: FileRecord[] }> {
+    const spy = await SpyPeer.connect(a!.port, { name });
+    spy.joinWith(parseSecret(ro));
+    await spy.waitMessage('A accepts the read-only member (join back)', (m) => m.type === 'join');
+    await spy.waitMessage('A sends its full index', (m) => m.type === 'index' && m.complete);
+    const index = spy.messages.filter((m): m is IndexMsg => m.type === 'index').flatMap((m) => m.records);
+    return { spy, index };
+  }
+
+  /** A positive barrier through both directions: A changes a file, R receives and re-announces it to A. */
+  let barrierN = 0;
+  async function barrier(): Promise<void> {
+    const v = `barrier ${++barrierN}`;
+    fs.writeFileSync(path.join(dirA, 'barrier.txt'), v);
+    await waitFor(`R received ${v}`, () => text(dirR, 'barrier.txt') === v);
+    const rId = r!.engine.identity.id;
+    const mine = folderA().entries.get('barrier.txt')!.record;
+    await waitFor(`R announced ${v} back to A`, () => {
+      const theirs = folderA().peers.get(rId)?.index.get('barrier.txt');
+      return !!theirs && theirs.sig.equals(mine.sig);
+    });
+  }
+
+  before(async () => {
+    fs.mkdirSync(path.join(dirA, 'sub'), { recursive: true });
+    fs.mkdirSync(dirR, { recursive: true });
+    for (const [rel, body] of [
+      ['victim.txt', 'original victim'],
+      ['doomed.txt', 'original doomed'],
+      ['keep.txt', 'original keep'],
+      ['sub/deep.txt', 'original deep'],
+      ['barrier.txt', 'barrier 0'],
+    ] as const) {
+      fs.writeFileSync(path.join(dirA, rel), body);
+    }
+    a = await startEngine({ name: 'alpha', storage: path.join(root, 'storage-A') });
+    r = await startEngine({ name: 'reader', storage: path.join(root, 'storage-R') });
+    ro = (await a.engine.call('getSecrets', { secret: rw })).read_only;
+    assert.match(ro, /^B/);
+    await share(a, dirA, rw, [r]);
+    await share(r, dirR, ro, [a]);
+  });
+
+  after(async () => {
+    await stopAll([a, r]);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('R receives everything', async () => {
+    await waitFor('R has every file', () => JSON.stringify(listFiles(dirR)) === JSON.stringify(listFiles(dirA)));
+    original = snapshot(dirA);
+    assert.deepEqual(snapshot(dirR), original);
+    assert.equal((await r!.engine.call('getFolders', { secret: ro }))[0]!.type, 'read_only');
+  });
+
+  it('R edits, deletes and creates files locally: A never changes', async () => {
+    const sigs = new Map([...original.keys()].map((rel) => [rel, sigOnA(rel.replace(/\/$/, ''))]));
+    const eventsBefore = a!.events.length;
+    fs.writeFileSync(path.join(dirR, 'victim.txt'), 'R was here');
+    fs.unlinkSync(path.join(dirR, 'doomed.txt'));
+    fs.writeFileSync(path.join(dirR, 'sub/deep.txt'), 'R edited deep');
+    fs.writeFileSync(path.join(dirR, 'planted-by-R.txt'), 'R wants this everywhere');
+    fs.mkdirSync(path.join(dirR, 'planted-dir'));
+    fs.writeFileSync(path.join(dirR, 'planted-dir/inner.txt'), 'R again');
+    // R has noticed its changes (they are local changes there, never announced) ...
+    const stateOnR = async (rel: string) => (await r!.engine.call('getFiles', { secret: ro, path: rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : undefined })).find((f) => f.name === rel.slice(rel.lastIndexOf('/') + 1))?.state;
+    await waitFor('R sees its edit and deletion as local changes', async () =>
+      (await stateOnR('victim.txt')) === 'local_change' && (await stateOnR('doomed.txt')) === 'local_change' && (await stateOnR('sub/deep.txt')) === 'local_change',
+    ).catch(async (e) => { console.log('DBG', await stateOnR('victim.txt'), await stateOnR('doomed.txt'), await stateOnR('sub/deep.txt'), JSON.stringify(r!.log.lines.slice(-20))); throw e; });
+    await r!.engine.folders.get(keys.folderIdHex)!.rescan(); // ... and has scanned the new ones too
+    // ... then a change travels A -> R -> A, after anything R could have sent about them.
+    await barrier();
+    await delay(300);
+
+    const now = snapshot(dirA);
+    now.delete('barrier.txt');
+    const before = new Map(original);
+    before.delete('barrier.txt');
+    assert.deepEqual(now, before, "A's files are exactly as they were");
+    for (const [rel, sig] of sigs) {
+      if (rel === 'barrier.txt') continue;
+      assert.equal(sigOnA(rel.replace(/\/$/, '')), sig, `A's record of ${rel} is unchanged`);
+    }
+    assert.equal(folderA().entries.has('planted-by-R.txt'), false);
+    assert.equal(folderA().entries.has('planted-dir'), false);
+    const fileEvents = a!.events
+      .slice(eventsBefore)
+      .filter((e) => ['fileAdded', 'fileUpdated', 'fileDeleted', 'fileRenamed', 'conflict'].includes(e.event))
+      .map((e) => `${e.event} ${(e.payload as { path: string }).path}`);
+    assert.deepEqual(fileEvents, ['fileUpdated barrier.txt'], 'A saw no file change but its own');
+    assert.equal(fs.existsSync(path.join(dirA, '.SyncArchive', 'victim.txt')), false, 'nothing of A was replaced');
+  });
+
+  it('forged index records (wrong key, garbage or zero signature) are rejected with BAD_SIGNATURE; A is untouched', async () => {
+    const { spy, index } = await joinedSpy('forger');
+    try {
+      // The read-only member really reads: A's index lists the files with their signatures.
+      const victim = index.find((x) => x.path === 'victim.txt');
+      assert.ok(victim, 'a read-only member gets the index');
+      const before = snapshot(dirA);
+      const sigsBefore = ['victim.txt', 'keep.txt', 'sub/deep.txt'].map(sigOnA);
+      const evil = Buffer.from('forged content');
+      const wrongKey = randomSigningKey();
+      const forged: FileRecord[] = [
+        forgedRecord(keys.folderId, wrongKey, 'victim.txt', evil),
+        forgedRecord(keys.folderId, wrongKey, 'keep.txt', null), // a deletion
+        { ...forgedRecord(keys.folderId, wrongKey, 'sub/deep.txt', evil), sig: crypto.randomBytes(64) },
+        { ...forgedRecord(keys.folderId, wrongKey, 'planted.txt', evil), sig: Buffer.alloc(64) },
+        // A real signature of this folder, with one field changed after signing.
+        { ...victim, size: victim.size, version: [...victim.version.map(([id, c]) => [id, c + 1000] as [string, number])] },
+      ];
+      const errorsBefore = a!.events.length;
+      spy.frame(rawIndex(keys.folderId, forged.map(encodeRecord), false));
+      await waitFor('A reports BAD_SIGNATURE for the forger', () =>
+        a!.events.slice(errorsBefore).some((e) => e.event === 'error' && (e.payload as { code: string }).code === 'BAD_SIGNATURE'),
+      );
+      const err = a!.events.slice(errorsBefore).find((e) => e.event === 'error' && (e.payload as { code: string }).code === 'BAD_SIGNATURE')!.payload as {
+        message: string;
+        peerId?: string;
+        folder?: string;
+      };
+      assert.equal(err.peerId, spy.identity.id);
+      assert.equal(err.folder, keys.folderIdHex);
+      assert.match(err.message, /forger/);
+      assert.match(err.message, /5 change/);
+      // Then a legit change from A still flows (the forgeries did not wedge anything).
+      await barrier();
+      await delay(300);
+      assert.deepEqual(['victim.txt', 'keep.txt', 'sub/deep.txt'].map(sigOnA), sigsBefore, "A's records are A's");
+      const now = snapshot(dirA);
+      now.delete('barrier.txt');
+      before.delete('barrier.txt');
+      assert.deepEqual(now, before, "A's files are untouched");
+      assert.equal(folderA().entries.has('planted.txt'), false);
+      assert.equal(fs.existsSync(path.join(dirA, 'planted.txt')), false);
+      assert.equal(text(dirR, 'keep.txt'), 'original keep', 'nor did anything reach R');
+    } finally {
+      spy.destroy();
+    }
+  });
+
+  it('records with paths out of the folder or into Shoal\u2019s own files are refused by the decoder, even when validly signed', async () => {
+    const before = snapshot(dirA);
+    const marker = fs.readFileSync(path.join(dirA, '.sync', 'ID'), 'utf8');
+    const tag = crypto.randomBytes(4).toString('hex');
+    const cases = [`../evil-${tag}`, `../../evil-${tag}`, `sub/../../evil-${tag}`, `/tmp/evil-${tag}`, `.sync/ID`, `.SyncArchive/evil-${tag}`, `sub\\..\\..\\evil-${tag}`];
+    for (const rel of cases) {
+      const { spy } = await joinedSpy('smuggler');
+      try {
+        // Signed with the real folder key: only the path is wrong.
+        const rec = forgedRecord(keys.folderId, keys.signingKey!, rel, Buffer.from('escaped!'));
+        spy.frame(rawIndex(keys.folderId, [encodeRecord(rec)], false));
+        assert.ok(await spy.ended(5000), `A closed the connection for ${rel}`);
+        const why = spy.lastError();
+        assert.ok(why, `A said why it closed (${rel})`);
+        assert.ok(why.code === 'BAD_PATH' || why.code === 'PROTOCOL_ERROR', `${rel}: ${why.code} ${why.message}`);
+      } finally {
+        spy.destroy();
+      }
+    }
+    await barrier();
+    const now = snapshot(dirA);
+    now.delete('barrier.txt');
+    before.delete('barrier.txt');
+    assert.deepEqual(now, before, "A's files are untouched");
+    assert.equal(fs.readFileSync(path.join(dirA, '.sync', 'ID'), 'utf8'), marker, 'the root marker is untouched');
+    const escaped = walk(root).filter((p) => p.includes('evil'));
+    assert.deepEqual(escaped, [], 'nothing was written outside the folder');
+    assert.equal(fs.existsSync(`/tmp/evil-${tag}`), false);
+    assert.equal(fs.existsSync(path.resolve(process.cwd(), `../evil-${tag}`)), false);
+    assert.equal(fs.existsSync(path.join(dirA, '.SyncArchive', `evil-${tag}`)), false);
+  });
+});
