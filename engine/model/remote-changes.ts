@@ -226,7 +226,10 @@ export class RemoteChanges {
     const previous = e.disk && !e.disk.deleted ? e.disk : null;
     if (previous) f.locator.removeFile(previous);
     e.disk = record;
-    e.stat = { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino };
+    // Changed on disk since it was renamed into place (an edit as the download landed)? Then
+    // this stat is not our download's: recording it would make every scan skip that edit.
+    const ours = st.size === record.size && Math.abs(st.mtimeMs - record.mtimeMs) < 1;
+    e.stat = ours ? { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino } : null;
     e.localChanged = false;
     f.locator.addFile(record);
     f.reader.invalidate(record.path);
@@ -239,6 +242,7 @@ export class RemoteChanges {
     }
     if (renamedFrom) f.host.emit('fileRenamed', { ...base, from: renamedFrom });
     else f.host.emit(previous ? 'fileUpdated' : 'fileAdded', { ...base, size: record.size });
+    if (!ours) f.local.pathChanged(record.path);
     f.maybeFinished();
   }
 

@@ -39,6 +39,8 @@ export class PeerManager {
   private readonly lastAttempt = new Map<string, number>();
   /** The session reached by dialing "host:port". */
   private readonly byAddress = new Map<string, PeerSession>();
+  /** Devices we told listeners are connected (peerConnected sent, peerDisconnected not yet). */
+  private readonly announced = new Set<string>();
   private closed = false;
   port = 0;
 
@@ -153,9 +155,11 @@ export class PeerManager {
     });
     void conn.closed.then((reason) => {
       session.closedWith(reason);
-      if (this.sessions.get(conn.remoteId) === session) this.sessions.delete(conn.remoteId);
       for (const [k, v] of this.byAddress) if (v === session) this.byAddress.delete(k);
-      if (session.joined.size > 0 || reason.code !== 'PROTOCOL_ERROR') {
+      // A session replaced by a newer connection to the same device is not a disconnect.
+      if (this.sessions.get(conn.remoteId) !== session) return;
+      this.sessions.delete(conn.remoteId);
+      if (this.announced.delete(conn.remoteId)) {
         this.o.emit('peerDisconnected', { peerId: conn.remoteId, name: conn.remoteName, reason: reason.message });
       }
     });
@@ -189,6 +193,10 @@ export class PeerManager {
     conn.setLimiter(this.o.limiter(conn.isLan));
     const link = session.joined.get(folder.id)!;
     folder.addPeer(link);
+    this.o.log.info(`Syncing folder ${folder.root} with ${conn.remoteName} (${conn.remoteAddress})`, { peerId: conn.remoteId });
+    // One peerConnected per device, however many folders and reconnects-by-duplicate.
+    if (this.announced.has(conn.remoteId)) return;
+    this.announced.add(conn.remoteId);
     this.o.emit('peerConnected', {
       peerId: conn.remoteId,
       name: conn.remoteName,
@@ -196,7 +204,6 @@ export class PeerManager {
       lan: conn.isLan,
       folders: [...session.joined.keys()],
     });
-    this.o.log.info(`Syncing folder ${folder.root} with ${conn.remoteName} (${conn.remoteAddress})`, { peerId: conn.remoteId });
   }
 
   /** A folder was removed: stop sharing it with everyone (sessions stay for others). */

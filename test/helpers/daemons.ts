@@ -157,6 +157,17 @@ export class Sandbox {
     return this.ns ? `network namespace ${this.ns}` : 'host 127.0.0.1';
   }
 
+  /**
+   * Bytes carried by the namespace's loopback so far: every byte any daemon in it sent to
+   * another (both directions, plus API calls), whatever connection carried it. null on the host.
+   */
+  loopbackBytes(): number | null {
+    if (!this.ns) return null;
+    const out = execFileSync('ip', ['-n', this.ns, '-s', '-j', 'link', 'show', 'lo'], { encoding: 'utf8', timeout: 10_000 });
+    const [lo] = JSON.parse(out) as Array<{ stats64: { rx: { bytes: number } } }>;
+    return lo!.stats64.rx.bytes;
+  }
+
   /** A TCP port free for a daemon in this sandbox. */
   async port(): Promise<number> {
     if (this.ns) return this.nextPort++;
