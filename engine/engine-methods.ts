@@ -190,6 +190,7 @@ export const engineMethods: Impl = {
     e.prefs = { ...e.prefs, ...change };
     e.settings.setPrefs(change);
     e.applyLimits();
+    e.applyDiskPriority();
     e.peers.refreshLimits();
     return { ...e.prefs };
   },

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvents, EventName, FolderPrefs, MethodName, MethodParams, MethodResult, Prefs } from './api/contract.js';
 import { cleanupArchive } from './archive/archive.js';
@@ -36,6 +37,7 @@ export interface EngineOptions {
 const HOSTS_DIAL_EVERY_MS = 5000;
 const ARCHIVE_CLEANUP_EVERY_MS = 6 * 3600 * 1000;
 const SPEED_SAMPLE_MS = 1000;
+const LOW_PRIORITY_NICE = 10;
 
 /**
  * The engine: folders, peers, settings and the typed API. One per device; the daemon and
@@ -107,6 +109,7 @@ export class Engine implements DaemonEngine {
   }
 
   private async start(): Promise<void> {
+    this.applyDiskPriority();
     const port = await this.peers.listen();
     if (this.prefs.listening_port === 0) {
       // BitTorrent Sync picked a random port once and kept it.
@@ -248,6 +251,21 @@ export class Engine implements DaemonEngine {
   applyLimits(): void {
     this.up.setRate(this.prefs.upload_limit * 1024);
     this.down.setRate(this.prefs.download_limit * 1024);
+  }
+
+  /**
+   * disk_low_priority: run at a lower priority so syncing yields to the user's programs.
+   * On Linux a process without an explicit I/O priority gets one derived from its nice
+   * value, so this lowers disk priority too (as Syncthing's setLowPriority does). Niceness
+   * can only be raised without privileges, so turning it off takes effect after a restart.
+   */
+  applyDiskPriority(): void {
+    if (!this.prefs.disk_low_priority) return;
+    try {
+      if (os.getPriority() < LOW_PRIORITY_NICE) os.setPriority(LOW_PRIORITY_NICE);
+    } catch (err) {
+      this.opts.log.warn(`Could not lower the process priority: ${toErrorData(err).message}`);
+    }
   }
 
   private sampleSpeed(): void {

@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { isSynced } from '../engine/model/entry.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { encodeRecord } from '../engine/model/record.js';
 import type { Message } from '../engine/protocol/messages.js';
@@ -32,6 +33,13 @@ describe('a read-only peer can never change anyone\u2019s files', () => {
 
   const text = (dir: string, rel: string): string | undefined => readIf(path.join(dir, rel))?.toString();
   const folderA = () => a!.engine.folders.get(keys.folderIdHex)!;
+  const folderR = () => r!.engine.folders.get(keys.folderIdHex)!;
+  /** R's model (not just its disk) holds every path of A's, each synced. */
+  const rFullySynced = (): boolean =>
+    [...folderA().entries.keys()].every((p) => {
+      const e = folderR().entries.get(p);
+      return !!e && isSynced(e);
+    });
   const sigOnA = (rel: string): string | undefined => folderA().entries.get(rel)?.record.sig.toString('hex');
 
   /** Spy peer joined to A's folder with the read-only secret, after A's full index arrived. */
@@ -84,7 +92,7 @@ describe('a read-only peer can never change anyone\u2019s files', () => {
   });
 
   it('R receives everything', async () => {
-    await waitFor('R has every file', () => JSON.stringify(listFiles(dirR)) === JSON.stringify(listFiles(dirA)));
+    await waitFor('R has every file', () => JSON.stringify(listFiles(dirR)) === JSON.stringify(listFiles(dirA)) && rFullySynced());
     original = snapshot(dirA);
     assert.deepEqual(snapshot(dirR), original);
     assert.equal((await r!.engine.call('getFolders', { secret: ro }))[0]!.type, 'read_only');
@@ -103,8 +111,8 @@ describe('a read-only peer can never change anyone\u2019s files', () => {
     const stateOnR = async (rel: string) => (await r!.engine.call('getFiles', { secret: ro, path: rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : undefined })).find((f) => f.name === rel.slice(rel.lastIndexOf('/') + 1))?.state;
     await waitFor('R sees its edit and deletion as local changes', async () =>
       (await stateOnR('victim.txt')) === 'local_change' && (await stateOnR('doomed.txt')) === 'local_change' && (await stateOnR('sub/deep.txt')) === 'local_change',
-    ).catch(async (e) => { console.log('DBG', await stateOnR('victim.txt'), await stateOnR('doomed.txt'), await stateOnR('sub/deep.txt'), JSON.stringify(r!.log.lines.slice(-20))); throw e; });
-    await r!.engine.folders.get(keys.folderIdHex)!.rescan(); // ... and has scanned the new ones too
+    );
+    await folderR().rescan(); // ... and has scanned the new ones too
     // ... then a change travels A -> R -> A, after anything R could have sent about them.
     await barrier();
     await delay(300);
@@ -126,6 +134,27 @@ describe('a read-only peer can never change anyone\u2019s files', () => {
       .map((e) => `${e.event} ${(e.payload as { path: string }).path}`);
     assert.deepEqual(fileEvents, ['fileUpdated barrier.txt'], 'A saw no file change but its own');
     assert.equal(fs.existsSync(path.join(dirA, '.SyncArchive', 'victim.txt')), false, 'nothing of A was replaced');
+  });
+
+  it('an edit on R at the instant a download lands stays a local change (not recorded as the download)', async () => {
+    // Regression: the download's stat used to be taken after the rename, so an edit in that
+    // moment was recorded as the downloaded version and never looked at again.
+    fs.writeFileSync(path.join(dirA, 'landing.txt'), 'from A, about to land on R');
+    const deadline = Date.now() + 20_000;
+    while (!fs.existsSync(path.join(dirR, 'landing.txt'))) {
+      assert.ok(Date.now() < deadline, 'landing.txt reached R');
+      await new Promise((res) => setImmediate(res));
+    }
+    fs.writeFileSync(path.join(dirR, 'landing.txt'), 'R edited it at once');
+    await waitFor('R recorded the download', () => folderR().entries.get('landing.txt')?.disk?.path === 'landing.txt');
+    await folderR().rescan();
+    await barrier();
+    const e = folderR().entries.get('landing.txt')!;
+    assert.equal(e.localChanged, true, 'R knows its disk differs from the shared version');
+    assert.equal(fs.readFileSync(path.join(dirA, 'landing.txt'), 'utf8'), 'from A, about to land on R', 'A is unchanged');
+    const rId = r!.engine.identity.id;
+    const announced = folderA().peers.get(rId)?.index.get('landing.txt');
+    assert.ok(!announced || announced.sig.equals(folderA().entries.get('landing.txt')!.record.sig), 'R never claims another version');
   });
 
   it('forged index records (wrong key, garbage or zero signature) are rejected with BAD_SIGNATURE; A is untouched', async () => {

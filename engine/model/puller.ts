@@ -14,6 +14,11 @@ import type { FileRecord } from './record.js';
 export interface PullHost {
   readonly root: string;
   readonly locator: ChunkLocator;
+  /**
+   * May chunks of the old version of this same file be reused (BitTorrent Sync's patching,
+   * limited by max_file_size_diff_for_patching)? Chunks found in other files always are.
+   */
+  mayPatch(record: FileRecord): boolean;
   /** Connected peers that announced exactly this version of the file. */
   peersHaving(record: FileRecord): PeerLink[];
   /** The state a finalize may replace (what the index says is on disk), or null. */
@@ -199,10 +204,12 @@ export class Puller {
     const missing = asm.missing();
     job.doneBytes = job.record.size - missing.reduce((n: number, i: number) => n + job.record.chunks[i]!.size, 0);
     const local: Array<{ idx: number; src: string; offset: number }> = [];
+    const patchOldVersion = this.host.mayPatch(job.record);
     for (const idx of missing) {
       const src = this.host.locator.find(job.record.chunks[idx]!.hash);
-      if (src) local.push({ idx, src: path.join(this.host.root, src.path), offset: src.offset });
-      else job.remote.push(idx);
+      if (src && (patchOldVersion || src.path !== job.record.path)) {
+        local.push({ idx, src: path.join(this.host.root, ...src.path.split('/')), offset: src.offset });
+      } else job.remote.push(idx);
     }
     this.kick();
     // Copy local chunks with a small concurrency; those that turn out stale are fetched.

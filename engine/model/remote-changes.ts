@@ -186,6 +186,7 @@ export class RemoteChanges {
       root: f.root,
       locator: f.locator,
       peersHaving: (r) => f.peersHaving(r),
+      mayPatch: (r) => r.size <= f.host.prefs().max_file_size_diff_for_patching * 1024 * 1024,
       expectedOnDisk: (rel) => {
         const e = f.entries.get(rel);
         if (!e?.stat || !e.disk || e.disk.deleted) return null;

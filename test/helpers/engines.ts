@@ -36,6 +36,8 @@ export async function startEngine(o: StartOptions): Promise<TestEngine> {
     device_name: o.name,
     storage_path: storage,
     listening_port: 0,
+    // In-process engines would renice the whole test runner.
+    disk_low_priority: false,
     folder_defaults: { ...base.folder_defaults, search_lan: false },
     ...o.config,
   };
