@@ -83,6 +83,7 @@ export class Engine implements DaemonEngine {
       listenPort: this.prefs.listening_port,
       now: this.now,
       maxTimeDiffS: () => this.prefs.sync_max_time_diff,
+      externalPort: () => this.prefs.external_port,
       plainLan: () => !this.prefs.lan_encrypt_data,
       limiter: (lan) => (lan && !this.prefs.rate_limit_local_peers ? undefined : { up: this.up, down: this.down }),
       bufferSizes: () => ({ sendBufSize: this.prefs.send_buf_size, recvBufSize: this.prefs.recv_buf_size }),

@@ -77,7 +77,7 @@ describe('SIGKILL mid-transfer, then resume', { timeout: 15 * 60_000 }, () => {
 
   after(async () => {
     await cleanupDaemons([A, B], sandbox);
-    if (!process.env.KEEP) fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
   });
 
   /**

@@ -16,6 +16,8 @@ export interface PeerManagerOptions {
   now: () => number;
   /** Allowed clock difference, seconds (sync_max_time_diff). */
   maxTimeDiffS: () => number;
+  /** external_port: the port announced to peers (0 = the listening port). */
+  externalPort: () => number;
   plainLan: () => boolean;
   limiter: (lan: boolean) => RateLimiter | undefined;
   bufferSizes: () => { sendBufSize: number; recvBufSize: number };
@@ -65,7 +67,8 @@ export class PeerManager {
     return {
       identity: this.o.identity,
       deviceName: this.o.deviceName(),
-      listenPort: this.port,
+      // Peers behind our NAT port forward reach us on external_port (BitTorrent Sync semantics).
+      listenPort: this.o.externalPort() || this.port,
       plainLan: this.o.plainLan(),
       nowMs: this.o.now,
       ...this.o.bufferSizes(),
