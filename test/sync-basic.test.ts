@@ -52,6 +52,17 @@ describe('two engines keep a folder identical', () => {
     await waitFor('B sees new A file', () => readIf(path.join(dirB, 'new-from-A.txt'))?.toString() === 'A was here');
   });
 
+  it('a new folder filled at once (before its watch is set up) syncs completely', async () => {
+    const burst = path.join(dirA, 'burst/inner');
+    fs.mkdirSync(burst, { recursive: true });
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(burst, `f${i}.txt`), `file ${i}`);
+    await waitFor('all 40 files on B', () => {
+      const dir = path.join(dirB, 'burst/inner');
+      return exists(dir) && fs.readdirSync(dir).filter((n) => n.endsWith('.txt')).length === 40;
+    });
+    assert.equal(readIf(path.join(dirB, 'burst/inner/f39.txt'))?.toString(), 'file 39');
+  });
+
   it('deletes propagate and the deleted file is kept in .SyncArchive', async () => {
     fs.unlinkSync(path.join(dirA, 'new-from-A.txt'));
     await waitFor('B deleted it', () => !exists(path.join(dirB, 'new-from-A.txt')));

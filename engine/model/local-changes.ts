@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { isProgrammerError } from '../errors.js';
 import type { Entry, LocalStat } from './entry.js';
 import type { SyncFolder } from './folder.js';
@@ -62,12 +64,27 @@ export class LocalChanges {
     try {
       const e = this.f.entries.get(rel);
       const hit = await indexer.scanOne(rel, e?.stat ?? undefined);
-      if (hit) this.onHit(hit);
+      if (hit) {
+        this.onHit(hit);
+        // Only folders are watched: files that land in a folder before its watch is set up
+        // (a new folder filled at once) are found by looking inside it.
+        if (hit.kind === 'dir') await this.lookInside(rel);
+      }
       else if (!indexer.ignored(rel, isDir)) await this.onGone([rel, ...this.childrenOf(rel)]);
     } catch (err) {
       if (isProgrammerError(err)) throw err;
       this.f.reportError(err);
     }
+  }
+
+  private async lookInside(rel: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(path.join(this.f.root, ...rel.split('/')));
+    } catch {
+      return; // gone again or unreadable: the next event or rescan tells
+    }
+    for (const name of names) this.pendingPaths.add(`${rel}/${name.normalize('NFC')}`);
   }
 
   private childrenOf(rel: string): string[] {
