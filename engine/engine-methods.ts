@@ -156,6 +156,7 @@ export const engineMethods: Impl = {
     const change: Partial<FolderPrefs> = partialFolderPrefsSchema.parse(p.prefs ?? {});
     f.prefs = { ...f.prefs, ...change };
     e.settings.setFolderPrefs(e.secretsById.get(f.id)!, f.root, change);
+    if (change.search_lan !== undefined) void e.refreshLan();
     if (change.overwrite_changes && f.readOnly) void f.rescan();
     return { ...f.prefs };
   },

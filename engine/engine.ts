@@ -58,6 +58,7 @@ export class Engine implements DaemonEngine {
   private readonly listeners = new Map<EventName, Set<(p: never) => void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private lan: LanDiscovery | null = null;
+  private lanStarting = false;
   private lastTotals = { in: 0, out: 0, at: 0 };
   private closing: Promise<void> | null = null;
   private resolveClosed!: () => void;
@@ -127,7 +128,7 @@ export class Engine implements DaemonEngine {
       }
     }
     this.pendingFolders = [];
-    await this.startLan();
+    await this.refreshLan();
     this.every(HOSTS_DIAL_EVERY_MS, () => this.dialKnownHosts());
     this.every(SPEED_SAMPLE_MS, () => this.sampleSpeed());
     this.every(ARCHIVE_CLEANUP_EVERY_MS, () => void this.cleanupArchives());
@@ -169,7 +170,7 @@ export class Engine implements DaemonEngine {
     this.folders.set(keys.folderIdHex, folder);
     this.secretsById.set(keys.folderIdHex, f.secret);
     await folder.start();
-    this.lan?.setFolders(this.lanFolderIds());
+    await this.refreshLan();
     this.dialFolderHosts(folder);
     return folder;
   }
@@ -178,7 +179,7 @@ export class Engine implements DaemonEngine {
     this.folders.delete(folder.id);
     this.secretsById.delete(folder.id);
     this.peers.folderRemoved(folder.id);
-    this.lan?.setFolders(this.lanFolderIds());
+    await this.refreshLan();
     await folder.close();
   }
 
@@ -206,18 +207,32 @@ export class Engine implements DaemonEngine {
     return [...this.folders.values()].filter((f) => f.prefs.search_lan && !f.error).map((f) => f.keys.folderId);
   }
 
-  private async startLan(): Promise<void> {
-    if (this.opts.lan === false) return;
+  /**
+   * LAN discovery runs only while some folder has search_lan on: no multicast socket, no
+   * group membership otherwise.
+   */
+  async refreshLan(): Promise<void> {
+    if (this.opts.lan === false || this.closing) return;
+    const ids = this.lanFolderIds();
+    if (this.lan) {
+      this.lan.setFolders(ids);
+      return;
+    }
+    if (ids.length === 0 || this.lanStarting) return;
+    this.lanStarting = true;
     const lan = new LanDiscovery({ deviceId: this.identity.id, listenPort: this.peers.port, ...this.opts.lan });
     lan.on('peer', (c) => this.onCandidate(c));
     lan.on('warning', (err) => this.opts.log.warn(`LAN discovery: ${err.message}`));
-    lan.setFolders(this.lanFolderIds());
+    lan.setFolders(ids);
     try {
       await lan.start();
       this.lan = lan;
+      lan.setFolders(this.lanFolderIds());
     } catch (err) {
       if (isProgrammerError(err)) throw err;
       this.opts.log.warn(`LAN discovery is off: ${toErrorData(err).message}`);
+    } finally {
+      this.lanStarting = false;
     }
   }
 

@@ -79,7 +79,12 @@ export class PeerManager {
     if (this.closed) return void socket.destroy();
     try {
       const conn = await PeerConnection.accept(socket, this.connOptions());
-      this.adopt(conn, []);
+      const session = this.adopt(conn, []);
+      // Known hosts are dialed every few seconds: a device that already reached us at its
+      // announced port must not get a second connection from that dial.
+      if (session && conn.remoteHello.listenPort > 0) {
+        this.byAddress.set(`${conn.remoteAddress}:${conn.remoteHello.listenPort}`, session);
+      }
     } catch (err) {
       if (isProgrammerError(err)) throw err;
       this.o.log.debug(`Incoming connection from ${socket.remoteAddress} failed: ${toErrorData(err).message}`);
