@@ -88,10 +88,9 @@ describe('SIGKILL mid-transfer, then resume', { timeout: 15 * 60_000 }, () => {
    */
   function checkResumeTraffic(
     t: { diagnostic(msg: string): void },
-    o: { missing: number; total: number; lo0: number | null; reconnects: number; peers: Array<{ bytes_in: number }> },
+    o: { missing: number; lo0: number | null; reconnects: number; peers: Array<{ bytes_in: number }> },
   ): void {
     const allowed = o.missing + slack(o.missing, Math.max(0, o.reconnects));
-    assert.equal(o.peers.length, 1);
     const received = o.peers[0]!.bytes_in;
     t.diagnostic(
       `${(o.missing / MiB).toFixed(1)} MiB were missing; B's connection to A received ${(received / MiB).toFixed(1)} MiB; ` +
@@ -103,8 +102,15 @@ describe('SIGKILL mid-transfer, then resume', { timeout: 15 * 60_000 }, () => {
     const wire = lo1 - o.lo0;
     t.diagnostic(`all traffic between the daemons meanwhile: ${(wire / MiB).toFixed(1)} MiB`);
     assert.ok(wire <= allowed, `${wire} bytes crossed the wire, but only ${o.missing} were missing: verified chunks were downloaded again`);
-    assert.ok(wire < 0.8 * o.total, `far fewer bytes than the ${o.total} byte file crossed the wire (${wire})`);
     assert.ok(wire >= o.missing - UNSEEN, `the missing part did cross the wire (${wire} of ${o.missing} bytes): the measure works`);
+  }
+
+  /** B's peers once A is listed (a connection being replaced is briefly not). */
+  function peersOfB() {
+    return until('B lists A as its peer', async () => {
+      const p = await B.peers(secret);
+      return p.length === 1 ? p : null;
+    }, 15_000);
   }
 
   /** B's view of the folder: bytes of `total` it has verified so far. */
@@ -157,7 +163,9 @@ describe('SIGKILL mid-transfer, then resume', { timeout: 15 * 60_000 }, () => {
     assert.equal(await sha256File(target), bigHash, 'B has exactly A\'s content');
     assert.equal(fs.existsSync(temp), false, 'the temp was renamed into place');
 
-    checkResumeTraffic(t, { missing: BIG - done, total: BIG, lo0, reconnects: connectionsSince(logB, logAt) - 1, peers: await B.peers(secret) });
+    const peers = await peersOfB();
+    checkResumeTraffic(t, { missing: BIG - done, lo0, reconnects: connectionsSince(logB, logAt) - 1, peers });
+    assert.ok(peers[0]!.bytes_in < 0.75 * BIG, `B received ${peers[0]!.bytes_in} bytes after the restart: far fewer than the ${BIG} byte file`);
   });
 
   it('sender killed mid-transfer and restarted: the receiver still completes, without re-fetching', async (t) => {
@@ -201,6 +209,6 @@ describe('SIGKILL mid-transfer, then resume', { timeout: 15 * 60_000 }, () => {
     assert.equal(fs.existsSync(temp), false);
     assert.ok(B.running, 'B never stopped');
 
-    checkResumeTraffic(t, { missing: BIG2 - done, total: BIG2, lo0, reconnects: connectionsSince(logB, logAt) - 1, peers: await B.peers(secret) });
+    checkResumeTraffic(t, { missing: BIG2 - done, lo0, reconnects: connectionsSince(logB, logAt) - 1, peers: await peersOfB() });
   });
 });

@@ -86,6 +86,7 @@ describe('disk full and disappearing disks', { timeout: 5 * 60_000 }, () => {
       assert.deepEqual(fs.readdirSync(dirB).filter((n) => n.endsWith('.!sync')), [], 'no temp left behind');
     } finally {
       await stopAll([a, b]);
+      for (const e of [a, b]) if (e) fs.rmSync(e.storage, { recursive: true, force: true });
       unmount(dirB);
       fs.rmSync(dirA, { recursive: true, force: true });
       fs.rmSync(dirB, { recursive: true, force: true });
@@ -161,6 +162,7 @@ describe('disk full and disappearing disks', { timeout: 5 * 60_000 }, () => {
       assert.deepEqual([...a.events, ...b.events].filter((e) => e.event === 'fileDeleted'), []);
     } finally {
       await stopAll([a, b]);
+      for (const e of [a, b]) if (e) fs.rmSync(e.storage, { recursive: true, force: true });
       unmount(dirB);
       fs.rmSync(dirA, { recursive: true, force: true });
       fs.rmSync(dirB, { recursive: true, force: true });

@@ -52,7 +52,6 @@ describe('removing a folder', { timeout: 5 * 60_000 }, () => {
     fs.mkdirSync(path.join(dirB, 'old'), { recursive: true });
     fs.writeFileSync(path.join(dirA, 'small.txt'), 'small file from A');
     fs.writeFileSync(path.join(dirA, 'sub', 'nested.txt'), 'nested file from A');
-    const bigHash = writeRandomFile(path.join(dirA, 'big.bin'), 64 * MiB);
     // B's own file, and a temp left by a crash long ago (right name: `<target>.!sync`).
     fs.writeFileSync(path.join(dirB, 'mine.txt'), 'only on B');
     fs.writeFileSync(path.join(dirB, 'old', 'report.pdf.!sync'), Buffer.alloc(100_000, 1));
@@ -64,18 +63,19 @@ describe('removing a folder', { timeout: 5 * 60_000 }, () => {
     await A.share(dirA, secret, [B.hostPort]);
     await B.share(dirB, secret, [A.hostPort]);
 
+    await until(
+      'B has the small files',
+      () => fs.existsSync(path.join(dirB, 'sub', 'nested.txt')) && fs.existsSync(path.join(dirB, 'small.txt')),
+      60_000,
+    );
+    // Then a big file, so a download is under way when the folder is removed.
+    const bigHash = writeRandomFile(path.join(dirA, 'big.bin'), 64 * MiB);
     const bigTemp = path.join(dirB, 'big.bin.!sync');
     await until(
-      'B has the small files and is downloading big.bin',
+      'B is downloading big.bin',
       async () => {
         const f = await B.folder(secret);
-        return (
-          fs.existsSync(path.join(dirB, 'sub', 'nested.txt')) &&
-          fs.existsSync(path.join(dirB, 'small.txt')) &&
-          fs.existsSync(bigTemp) &&
-          f.size > 64 * MiB &&
-          f.size - f.down_bytes > 4 * MiB
-        );
+        return fs.existsSync(bigTemp) && f.size > 64 * MiB && f.size - f.down_bytes > 4 * MiB;
       },
       120_000,
     );

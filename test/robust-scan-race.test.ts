@@ -42,6 +42,7 @@ test('a file received during the first full scan is not taken as deleted', { tim
     assert.ok(namesA.includes('mine.txt') && namesA.includes('folder-on-B'), `A's index lists both: ${namesA.join(', ')}`);
   } finally {
     await stopAll([a, b]);
+    for (const e of [a, b]) if (e) fs.rmSync(e.storage, { recursive: true, force: true });
     fs.rmSync(dirA, { recursive: true, force: true });
     fs.rmSync(dirB, { recursive: true, force: true });
   }

@@ -27,6 +27,15 @@ const NS_PREFIX = 'shoalt-'; // same prefix as helpers/netns.ts, so its sweep re
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+const HAS_SETPRIV = (() => {
+  if (process.platform !== 'linux') return false;
+  try {
+    return execFileSync('setpriv', ['--help'], { encoding: 'utf8', timeout: 5000 }).includes('--pdeathsig');
+  } catch {
+    return false;
+  }
+})();
+
 /** Resolves after ms. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -177,8 +186,10 @@ export class Sandbox {
   /** Spawn `node args` in the sandbox. */
   spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
     const opts = { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
-    // `ip netns exec` execs the command in place: the child's pid is node's, so signals reach it.
-    return this.ns ? spawn('ip', ['netns', 'exec', this.ns, process.execPath, ...args], opts) : spawn(process.execPath, args, opts);
+    // `ip netns exec` and `setpriv` exec the next command in place: the child's pid is node's,
+    // so signals reach it. --pdeathsig: a daemon dies with the test process, even a killed one.
+    const cmd = [...(HAS_SETPRIV ? ['setpriv', '--pdeathsig', 'SIGKILL'] : []), process.execPath, ...args];
+    return this.ns ? spawn('ip', ['netns', 'exec', this.ns, ...cmd], opts) : spawn(cmd[0]!, cmd.slice(1), opts);
   }
 
   /** GET http://127.0.0.1:port/path inside the sandbox. */
@@ -202,7 +213,8 @@ export class Sandbox {
   private ensureBridge(): ChildProcess {
     if (this.bridge && this.bridge.exitCode === null && !this.bridge.killed) return this.bridge;
     if (this.destroyed) throw new Error('sandbox destroyed');
-    const child = spawn('ip', ['netns', 'exec', this.ns!, process.execPath, '--input-type=module', '-e', BRIDGE_SCRIPT], {
+    const pdeath = HAS_SETPRIV ? ['setpriv', '--pdeathsig', 'SIGKILL'] : [];
+    const child = spawn('ip', ['netns', 'exec', this.ns!, ...pdeath, process.execPath, '--input-type=module', '-e', BRIDGE_SCRIPT], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     let buf = '';
