@@ -1,5 +1,4 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
-import './boot.js';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { loadConfigOrReport } from './daemon/lifecycle.js';

@@ -65,7 +65,7 @@ export function sampleConfigText(): string {
   // "folder_rescan_interval": 600,         // seconds between full rescans (the watcher handles the rest)
   // "lan_encrypt_data": true,
   // "log_size": 10,                        // MB; sync.log rotates to sync.log.old beyond this
-  // "max_file_size_diff_for_patching": 1000, // MB
+  // "max_file_size_diff_for_patching": 1000, // MB; an edit that changes a file's size by more is fetched whole
   // "max_file_size_for_versioning": 1000,  // MB; larger files are not kept in .SyncArchive
   // "rate_limit_local_peers": false,       // apply the speed limits to LAN peers too
   // "recv_buf_size": 5,                    // MB

@@ -1,6 +1,7 @@
 import { HASH_BYTES, type ChunkRef } from '../model/record.js';
 import { Blake2bStream, blake2b256Into } from './blake2b.js';
 import { Chunker } from './chunker.js';
+import { slabBytes } from './slab.js';
 
 /**
  * Cuts a byte stream into chunks and hashes each one: feed the file's buffers in order
@@ -71,12 +72,13 @@ export class ChunkHasher {
 }
 
 /**
- * Move a file's chunk hashes into one allocation. Each hash was a slice of Node's shared
- * 8 KiB buffer pool; kept for the life of the index, such slices pin whole pool slabs
- * (measured: megabytes for a few thousand small files).
+ * Move a file's chunk hashes into one block that lives as long as the index keeps them.
+ * Each hash was a slice of Node's shared 8 KiB buffer pool; kept for the life of the index,
+ * such slices pin whole pool slabs (measured: megabytes for a few thousand small files).
+ * Small blocks (files of up to 8 chunks) come from slab.ts.
  */
 function compactHashes(chunks: ChunkRef[]): ChunkRef[] {
-  const block = Buffer.alloc(chunks.length * HASH_BYTES);
+  const block = slabBytes(chunks.length * HASH_BYTES);
   for (let i = 0; i < chunks.length; i++) {
     const c = chunks[i]!;
     const slot = block.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);

@@ -3,6 +3,7 @@ import type { LocalStat } from '../model/entry.js';
 import type { Indexer, ScanHit } from '../model/host.js';
 import { IGNORE_FILE } from '../model/paths.js';
 import { IgnoreRules } from './ignore.js';
+import { RECLAIM_AFTER_HASHES, reclaimAfterScan } from './reclaim.js';
 import { isUnder, scanFolder, scanPath, type FileHasher, type ScanResult, type ScanWarning } from './scanner.js';
 import { FolderWatcher } from './watcher.js';
 
@@ -68,6 +69,7 @@ export class FolderIndexer implements Indexer {
       this.retryLater(p);
     }
     for (const p of summary.unsure) present.unsure.add(p);
+    if (summary.hashed >= RECLAIM_AFTER_HASHES) reclaimAfterScan();
     return present;
   }
 

@@ -1,17 +1,24 @@
-import { promises as fsp, type Stats } from 'node:fs';
+import fs, { promises as fsp, type Stats } from 'node:fs';
+import { promisify } from 'node:util';
 import type { FileHandle } from 'node:fs/promises';
 import { ShoalError } from '../errors.js';
 import { HASH_BYTES, type ChunkRef } from '../model/record.js';
 import { blake2b256Into } from './blake2b.js';
 import { ChunkHasher } from './chunk-hasher.js';
+import { WORKER_MIN_SIZE, hashWorker } from './hash-pool.js';
 import { Limiter } from './limit.js';
-import { READ_SIZE, acquireReadBuffer, releaseReadBuffer } from './read-buffers.js';
+import { READ_SIZE, acquireReadBuffer, dropIdleReadBuffers, releaseReadBuffer } from './read-buffers.js';
 
 export interface HashOptions {
   /** Stop early (folder removed, shutdown): the promise rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Called after each read buffer is hashed with the bytes done so far (progress for big files). */
   onProgress?: (bytesDone: number) => void;
+  /**
+   * The size a recent stat gave (the scanner's lstat): a small file is then hashed under
+   * the small-file limit (hasher.ts), which allows more at once.
+   */
+  sizeHint?: number;
 }
 
 /** The content of one file plus the stat it was read under. */
@@ -36,16 +43,91 @@ export interface HashResult {
  */
 export const MAX_PARALLEL_HASHES = 4;
 const slots = new Limiter(MAX_PARALLEL_HASHES);
+/**
+ * Small files (up to SMALL_FILE) are read in one go into a small pooled buffer (not a 2 MiB
+ * read buffer). Their cost is five round trips to libuv's pool (open, fstat, read, stat,
+ * close) more than CPU, so more of them run at once, under their own limit: a big file's
+ * hash never holds them up.
+ */
+export const SMALL_FILE = 64 * 1024;
+export const MAX_PARALLEL_SMALL = 16;
+const smallSlots = new Limiter(MAX_PARALLEL_SMALL);
+const smallIdle: Buffer[] = [];
+const openFd = promisify(fs.open);
+const fstatFd = promisify(fs.fstat);
+const readFd = (fd: number, buf: Buffer, len: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.read(fd, buf, 0, len, 0, (err, n) => (err ? reject(err) : resolve(n))));
+const closeFd = promisify(fs.close);
+const statPath = promisify(fs.stat);
+
+/** Let the idle read buffers go (reclaim.ts, after a big scan). */
+export function dropIdleBuffers(): void {
+  smallIdle.length = 0;
+  dropIdleReadBuffers();
+}
+
+/** Shared: a small file is hashed in one synchronous push + finish, never interleaved. */
+const smallHasher = new ChunkHasher();
 
 /**
- * Chunk and hash a file on this thread. Reads are large and double buffered: the next
- * read is already running on libuv's pool while this thread cuts and hashes the current
- * buffer, so disk/page-cache copies overlap with CPU work.
+ * Chunk and hash a file. A big file goes to the hash worker when it is free (hash-pool.ts),
+ * so it uses the other core; the rest is hashed on this thread. Small files are read in one
+ * read (hashSmall); others in large, double-buffered reads: the next read is already
+ * running on libuv's pool while the current buffer is cut and hashed.
  */
 export function hashFile(absPath: string, opts: HashOptions = {}): Promise<HashResult> {
+  if (opts.sizeHint !== undefined && opts.sizeHint <= SMALL_FILE) {
+    return smallSlots.run(() => hashSmall(absPath, opts)).then((r) => r ?? slots.run(() => hashNow(absPath, opts)));
+  }
   return slots.run(() => hashNow(absPath, opts));
 }
 
+/**
+ * A small file: one read into a pooled buffer, one synchronous hash; null if it is no longer
+ * small. Plain descriptors and callback calls instead of FileHandle and fs/promises: those
+ * hold native objects freed only by the GC, and 10,000 of them left the C heap fragmented
+ * (RSS) after a scan.
+ */
+async function hashSmall(absPath: string, opts: HashOptions): Promise<HashResult | null> {
+  const { signal } = opts;
+  signal?.throwIfAborted();
+  let fd: number;
+  try {
+    fd = await openFd(absPath, 'r');
+  } catch (err) {
+    throw fsError(err, absPath);
+  }
+  let buf: Buffer | undefined;
+  try {
+    const before = await fstatFd(fd);
+    if (!before.isFile()) throw new ShoalError('BAD_PATH', `Not a regular file: ${absPath}`);
+    const size = before.size;
+    if (size > SMALL_FILE) return null; // grew since the caller's stat: the general path
+    buf = smallIdle.pop() ?? Buffer.allocUnsafeSlow(SMALL_FILE);
+    // One read; a short one means it shrank meanwhile (the stat below tells).
+    const pos = size > 0 ? await readFd(fd, buf, size) : 0;
+    signal?.throwIfAborted();
+    smallHasher.push(buf.subarray(0, pos));
+    const chunks = smallHasher.finish();
+    opts.onProgress?.(pos);
+    const after = await statOrNull(absPath);
+    return {
+      chunks,
+      size: pos,
+      mtimeMs: Math.floor(before.mtimeMs),
+      ino: before.ino,
+      mode: before.mode & 0o7777,
+      changedDuringHash: pos !== size || !after || !sameFile(before, after),
+    };
+  } catch (err) {
+    throw err instanceof ShoalError || signal?.aborted ? err : fsError(err, absPath);
+  } finally {
+    await closeFd(fd).catch(() => undefined);
+    if (buf) smallIdle.push(buf); // at most MAX_PARALLEL_SMALL of them exist
+  }
+}
+
+/** The general path: large double-buffered reads, the big ones hashed by the worker. */
 async function hashNow(absPath: string, opts: HashOptions): Promise<HashResult> {
   const { signal } = opts;
   signal?.throwIfAborted();
@@ -55,34 +137,41 @@ async function hashNow(absPath: string, opts: HashOptions): Promise<HashResult> 
   } catch (err) {
     throw fsError(err, absPath);
   }
-  const hasher = new ChunkHasher();
   const bufs: Buffer[] = [];
   let pending: Promise<{ bytesRead: number }> | undefined;
   try {
     const before = await fh.stat();
     if (!before.isFile()) throw new ShoalError('BAD_PATH', `Not a regular file: ${absPath}`);
     const size = before.size;
-    // Read only up to the size seen at open: growth shows up in the stat afterwards.
-    const readAt = (k: number, pos: number): Promise<{ bytesRead: number }> => {
-      bufs[k] ??= acquireReadBuffer();
-      return fh.read(bufs[k]!, 0, Math.min(READ_SIZE, size - pos), pos);
-    };
     let pos = 0;
-    let k = 0;
-    if (size > 0) pending = readAt(0, 0);
-    while (pending) {
-      const { bytesRead } = await pending;
-      pending = undefined;
-      if (bytesRead === 0) break; // shrank while reading: the stat below tells
-      const cur = bufs[k]!;
-      pos += bytesRead;
-      k ^= 1;
-      if (pos < size) pending = readAt(k, pos); // start the next read before hashing this one
+    let chunks: ChunkRef[];
+    if (size >= WORKER_MIN_SIZE && !hashWorker.busy) {
+      const r = await hashWorker.hash(fh.fd, size, opts.onProgress, signal);
       signal?.throwIfAborted();
-      hasher.push(cur.subarray(0, bytesRead));
-      opts.onProgress?.(pos);
+      ({ chunks, bytesRead: pos } = r);
+    } else {
+      const hasher = new ChunkHasher();
+      // Read only up to the size seen at open: growth shows up in the stat afterwards.
+      const readAt = (k: number, pos: number): Promise<{ bytesRead: number }> => {
+        bufs[k] ??= acquireReadBuffer();
+        return fh.read(bufs[k]!, 0, Math.min(READ_SIZE, size - pos), pos);
+      };
+      let k = 0;
+      if (size > 0) pending = readAt(0, 0);
+      while (pending) {
+        const { bytesRead } = await pending;
+        pending = undefined;
+        if (bytesRead === 0) break; // shrank while reading: the stat below tells
+        const cur = bufs[k]!;
+        pos += bytesRead;
+        k ^= 1;
+        if (pos < size) pending = readAt(k, pos); // start the next read before hashing this one
+        signal?.throwIfAborted();
+        hasher.push(cur.subarray(0, bytesRead));
+        opts.onProgress?.(pos);
+      }
+      chunks = hasher.finish();
     }
-    const chunks = hasher.finish();
     const after = await statOrNull(absPath);
     const changedDuringHash = pos !== size || !after || !sameFile(before, after);
     return {
@@ -110,7 +199,7 @@ function sameFile(a: Stats, b: Stats): boolean {
 
 async function statOrNull(p: string): Promise<Stats | null> {
   try {
-    return await fsp.stat(p);
+    return await statPath(p);
   } catch {
     return null;
   }

@@ -21,3 +21,8 @@ export function acquireReadBuffer(): Buffer {
 export function releaseReadBuffer(buf: Buffer): void {
   if (buf.length === READ_SIZE && idle.length < MAX_IDLE) idle.push(buf);
 }
+
+/** Let the idle buffers go (after a big scan: up to 8 MiB that may not be needed for long). */
+export function dropIdleReadBuffers(): void {
+  idle.length = 0;
+}

@@ -52,7 +52,7 @@ export async function scanPath(root: string, rel: string, opts: ScanPathOptions)
   if (isUnchanged(entry, prev)) return { status: 'unchanged', entry };
   if (kind === 'dir') return { status: 'changed', entry, chunks: [] };
   try {
-    const h = await (opts.hasher ?? defaultHasher)(abs, { signal: opts.signal });
+    const h = await (opts.hasher ?? defaultHasher)(abs, { signal: opts.signal, sizeHint: entry.size });
     if (h.changedDuringHash) return { status: 'unstable', path: wire, entry: entryFromHash(wire, h) };
     return { status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks };
   } catch (err) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isProgrammerError, ShoalError } from '../errors.js';
 import { checkRelPath } from '../model/paths.js';
 import type { IgnoreRules } from './ignore.js';
+import { SMALL_FILE } from './hasher.js';
 import { Limiter } from './limit.js';
 import {
   defaultHasher,
@@ -34,7 +35,11 @@ export interface ScanOptions {
   /** Paths in the index; those not found on disk come back in `gone`. */
   known?: Iterable<string>;
   onWarning?: (warning: ScanWarning) => void;
-  /** Files hashed at once (default 2: the hash is CPU-bound and there are 2 cores). */
+  /**
+   * Files hashed at once (default 2: the hash is CPU-bound and there are 2 cores). Small
+   * files (up to SMALL_FILE) do not count: they are bound by file system round trips,
+   * and hasher.ts caps them separately.
+   */
   hashConcurrency?: number;
   /** Folders listed at once (default 4: keeps libuv's 4 threads busy with lstat). */
   dirConcurrency?: number;
@@ -103,7 +108,7 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
   const rootStat = await fsp.stat(root).catch(() => null);
   if (!rootStat?.isDirectory()) throw new ShoalError('FOLDER_PATH_MISSING', `Folder not found: ${root}`);
 
-  const visitEntry = async (d: Dirent, dirOs: string, dirWire: string, subdirs: Array<[string, string]>): Promise<void> => {
+  const visitEntry = async (d: Dirent, dirOs: string, dirWire: string, onSubdir: (os: string, wire: string) => void): Promise<void> => {
     signal.throwIfAborted();
     if (d.isSymbolicLink()) return;
     const osRel = dirOs ? path.join(dirOs, d.name) : d.name;
@@ -145,15 +150,15 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
     if (!kind) return void seen.delete(wire); // replaced by a symlink or special file since readdir
     const entry = entryFromStats(wire, kind, st);
     if (kind === 'dir') {
-      subdirs.push([osRel, wire]);
       if (isUnchanged(entry, opts.previous(wire))) await emit({ status: 'unchanged', entry });
       else await emit({ status: 'changed', entry, chunks: [] });
+      onSubdir(osRel, wire); // after the folder's own result: folders come before their contents
       return;
     }
     if (isUnchanged(entry, opts.previous(wire))) return emit({ status: 'unchanged', entry });
-    await hashLimit.run(async () => {
+    const hashOne = async (): Promise<void> => {
       try {
-        const h = await hasher(abs, { signal });
+        const h = await hasher(abs, { signal, sizeHint: entry.size });
         summary.hashed++;
         if (h.changedDuringHash) summary.unstable.push(wire);
         else await emit({ status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks });
@@ -166,11 +171,22 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
         }
         throw err;
       }
-    });
+    };
+    await (entry.size <= SMALL_FILE ? hashOne() : hashLimit.run(hashOne));
   };
 
+  /**
+   * Subfolders are walked as soon as they are found, and a folder's entries flow through
+   * ENTRY_WINDOW lanes: nothing waits for a big file's hash but what needs its slot (the
+   * small files of a folder holding one big file used to wait until it was hashed).
+   */
   const visitDir = async (dirOs: string, dirWire: string): Promise<void> => {
-    const subdirs: Array<[string, string]> = [];
+    const children: Array<Promise<void>> = [];
+    const onSubdir = (os: string, wire: string): void => {
+      const child = visitDir(os, wire);
+      child.catch(() => undefined); // awaited below; not "unhandled" meanwhile
+      children.push(child);
+    };
     await dirLimit.run(async () => {
       signal.throwIfAborted();
       let entries: Dirent[];
@@ -184,11 +200,13 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
         }
         return;
       }
-      for (let i = 0; i < entries.length; i += ENTRY_WINDOW) {
-        await Promise.all(entries.slice(i, i + ENTRY_WINDOW).map((d) => visitEntry(d, dirOs, dirWire, subdirs)));
-      }
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < entries.length) await visitEntry(entries[next++]!, dirOs, dirWire, onSubdir);
+      };
+      await Promise.all(Array.from({ length: Math.min(ENTRY_WINDOW, entries.length) }, lane));
     });
-    await Promise.all(subdirs.map(([os, wire]) => visitDir(os, wire)));
+    await Promise.all(children);
   };
 
   try {

@@ -4,6 +4,10 @@ import { ShoalError } from '../errors.js';
 import type { ChunkRequest } from './peer-link.js';
 import type { FileRecord } from './record.js';
 
+/** Pooled read buffers: enough for most chunks (the average is ~134 KiB) at a bounded cost. */
+const POOL_BUF_BYTES = 256 * 1024;
+const MAX_POOLED = 8;
+
 interface Handle {
   fh: Promise<fs.FileHandle>;
   /** The version the handle was opened for: a new version means a new file (renamed into place). */
@@ -21,6 +25,8 @@ interface Handle {
 export class ChunkReader {
   private readonly handles = new Map<string, Handle>();
   private readonly offsets = new WeakMap<FileRecord, Float64Array>();
+  /** Buffers given back through recycle(). */
+  private readonly pool: Buffer[] = [];
 
   constructor(private readonly root: string, private readonly maxOpen = 16, private readonly idleMs = 2000) {}
 
@@ -34,7 +40,7 @@ export class ChunkReader {
     const h = this.acquire(abs, record);
     try {
       const fh = await h.fh;
-      const buf = Buffer.allocUnsafe(req.size);
+      const buf = this.allocate(req.size);
       let got = 0;
       while (got < req.size) {
         const { bytesRead } = await fh.read(buf, got, req.size - got, req.offset + got);
@@ -45,6 +51,23 @@ export class ChunkReader {
     } finally {
       this.release(abs, h);
     }
+  }
+
+  /**
+   * Hand back a buffer read() returned once nothing refers to it any more (its bytes were
+   * encrypted into a frame). Serving a big file then allocates almost nothing per chunk,
+   * which spares the mark-compacts that external memory pressure would force.
+   */
+  recycle(buf: Buffer): void {
+    const whole = buf.buffer;
+    if (buf.byteOffset !== 0 || whole.byteLength !== POOL_BUF_BYTES || this.pool.length >= MAX_POOLED) return;
+    this.pool.push(Buffer.from(whole, 0, POOL_BUF_BYTES));
+  }
+
+  private allocate(size: number): Buffer {
+    if (size > POOL_BUF_BYTES || size < POOL_BUF_BYTES / 8) return Buffer.allocUnsafe(size);
+    // allocUnsafeSlow: an ArrayBuffer of its own, so recycle() can recognise it by its size.
+    return (this.pool.pop() ?? Buffer.allocUnsafeSlow(POOL_BUF_BYTES)).subarray(0, size);
   }
 
   /** Forget an open handle (file replaced or deleted). */

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isProgrammerError } from '../errors.js';
+import { keepBytes } from '../index/slab.js';
 import type { Entry, LocalStat } from './entry.js';
 import type { SyncFolder } from './folder.js';
 import type { ScanHit } from './host.js';
@@ -238,7 +239,10 @@ export class LocalChanges {
 
   private sign(r: Omit<FileRecord, 'sig' | 'changedAt' | 'origin'>): FileRecord {
     const f = this.f;
-    return signRecord(f.keys.folderId, f.keys.signingKey!, { ...r, changedAt: f.host.now(), origin: f.host.deviceId });
+    const rec = signRecord(f.keys.folderId, f.keys.signingKey!, { ...r, changedAt: f.host.now(), origin: f.host.deviceId });
+    // Kept as long as the path is indexed: a slab slot instead of its own allocation (see slab.ts).
+    rec.sig = keepBytes(rec.sig);
+    return rec;
   }
 
   private commit(e: Entry): void {

@@ -16,7 +16,8 @@ export interface PullHost {
   readonly locator: ChunkLocator;
   /**
    * May chunks of the old version of this same file be reused (BitTorrent Sync's patching,
-   * limited by max_file_size_diff_for_patching)? Chunks found in other files always are.
+   * limited by max_file_size_diff_for_patching, a size difference)? Chunks found in other
+   * files always are.
    */
   mayPatch(record: FileRecord): boolean;
   /** Connected peers that announced exactly this version of the file. */
@@ -60,6 +61,11 @@ export class Puller {
   private readonly queued = new Set<string>();
   private readonly jobs = new Map<string, Job>();
   private readonly inflightByPeer = new Map<string, number>();
+  /**
+   * Peers whose window filled up: refilled once an eighth of it is free again, so requests
+   * leave in batches (one write and TCP segment each) rather than one per returned chunk.
+   */
+  private readonly windowFull = new Set<string>();
   private readonly wanted = new Map<string, FileRecord>();
   private pumping = false;
   private pumpAgain = false;
@@ -165,7 +171,14 @@ export class Puller {
           const idx = job.remote[job.next]!;
           const size = job.record.chunks[idx]!.size;
           const used = this.inflightByPeer.get(peer.id) ?? 0;
-          if (used > 0 && used + size > this.window) continue;
+          if (this.windowFull.has(peer.id)) {
+            if (used > this.window - this.window / 8) continue;
+            this.windowFull.delete(peer.id);
+          }
+          if (used > 0 && used + size > this.window) {
+            this.windowFull.add(peer.id);
+            continue;
+          }
           job.next++;
           this.fetch(job, idx, peer);
           progressed = true;

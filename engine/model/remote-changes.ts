@@ -186,7 +186,13 @@ export class RemoteChanges {
       root: f.root,
       locator: f.locator,
       peersHaving: (r) => f.peersHaving(r),
-      mayPatch: (r) => r.size <= f.host.prefs().max_file_size_diff_for_patching * 1024 * 1024,
+      // max_file_size_diff_for_patching (BitTorrent Sync): patch from the old version only
+      // when the new one differs from it in size by at most this many MB.
+      mayPatch: (r) => {
+        const old = f.entries.get(r.path)?.disk;
+        if (!old || old.deleted || old.kind !== 'file') return true;
+        return Math.abs(r.size - old.size) <= f.host.prefs().max_file_size_diff_for_patching * 1024 * 1024;
+      },
       expectedOnDisk: (rel) => {
         const e = f.entries.get(rel);
         if (!e?.stat || !e.disk || e.disk.deleted) return null;

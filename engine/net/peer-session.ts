@@ -128,7 +128,10 @@ export class PeerSession {
     const req: ChunkRequest = { path: msg.path, offset: msg.offset, size: msg.size, hash: msg.hash };
     link.folder.serve(this.id, req).then(
       (data) => {
-        if (!this.closed) this.conn.sendData(msg.id, data);
+        if (this.closed) return;
+        this.conn.sendData(msg.id, data);
+        // Encrypted, the bytes were copied into the frame; plain frames still hold them.
+        if (!this.conn.plain) link.folder.reader.recycle(data);
       },
       (err: unknown) => {
         if (isProgrammerError(err)) throw err;

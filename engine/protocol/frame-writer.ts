@@ -6,6 +6,9 @@ import type { TokenBucketLike } from './types.js';
 /** Default bytes we let pile up in the socket's user-space buffer before asking callers to wait. */
 export const DEFAULT_SEND_HIGH_WATER = 4 * 1024 * 1024;
 
+/** Corked bytes that are sent without waiting for the end of the tick. */
+const CORK_FLUSH_BYTES = 64 * 1024;
+
 interface Pending {
   pieces: Buffer[];
   size: number;
@@ -23,6 +26,7 @@ export class FrameWriter {
   plain = false;
   private readonly queue: Pending[] = [];
   private waitingLimiter = false;
+  private corked = false;
   private waiters: Array<{ resolve: () => void; reject: (err: ShoalError) => void }> = [];
   private failed: ShoalError | null = null;
   private readonly highWater: number;
@@ -108,10 +112,23 @@ export class FrameWriter {
   private put(pieces: Buffer[], size: number): void {
     if (this.socket.destroyed) return;
     this.bytesOut += size;
-    this.socket.cork();
+    // Small frames written in the same tick (a window of chunk requests, index batches)
+    // leave in one writev, not one syscall and TCP segment each. Once a batch is big it
+    // goes at once, so backpressure still reflects what the kernel would not take.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     for (const p of pieces) this.socket.write(p);
-    this.socket.uncork();
+    if (this.socket.writableLength >= CORK_FLUSH_BYTES) this.uncork();
   }
+
+  private readonly uncork = (): void => {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** The frame at the head of the queue waits for its tokens; it goes out when they are granted. */
   private awaitTokens(wait: Promise<void>): void {

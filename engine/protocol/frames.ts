@@ -17,6 +17,8 @@ export const TAG_BYTES = 16;
 const PLAIN_FLAG = 0x8000_0000;
 const LENGTH_MASK = 0x7fff_ffff;
 const CIPHER = 'chacha20-poly1305';
+/** Largest assembly kept for reuse: a data frame of the biggest chunk, not a rare huge index. */
+const MAX_SPARE = 1024 * 1024;
 
 function nonceFor(counter: number): Buffer {
   if (counter >= Number.MAX_SAFE_INTEGER) throw new ShoalError('PROTOCOL_ERROR', 'Frame counter exhausted');
@@ -122,6 +124,12 @@ export class FrameReader {
   private need = -1;
   private assembly: Buffer | null = null;
   private filled = 0;
+  /** The whole buffer the assembly is a view of (a reused spare may be larger). */
+  private assemblyBase: Buffer | null = null;
+  /** assemblyBase of the frame just completed, until that frame is opened. */
+  private assembled: Buffer | null = null;
+  /** A former assembly whose bytes nothing references any more (see process). */
+  private spare: Buffer | null = null;
   private paused = false;
   private stopped = false;
   /** Plain frames are refused until the connection consented to them. */
@@ -142,6 +150,7 @@ export class FrameReader {
       if (this.filled < this.assembly.length) return;
       // Complete: it becomes the head of the (empty) chunk list, taken as a view below.
       this.chunks.push(this.assembly);
+      this.assembled = this.assemblyBase;
       this.assembly = null;
       if (n < chunk.length) this.chunks.push(chunk.subarray(n));
     } else {
@@ -166,6 +175,9 @@ export class FrameReader {
     this.stopped = true;
     this.chunks = [];
     this.assembly = null;
+    this.assemblyBase = null;
+    this.assembled = null;
+    this.spare = null;
     this.buffered = 0;
   }
 
@@ -183,7 +195,16 @@ export class FrameReader {
         if (this.buffered < this.need) return this.startAssembly();
         const frame = this.take(this.need);
         this.need = -1;
-        this.handlers.frame(this.opener.open(frame));
+        const payload = this.opener.open(frame);
+        // A decrypted payload is a new buffer, so the assembly it came from is free: reused
+        // for the next big frame, which halves what a download allocates (and the
+        // mark-compacts that external memory pressure forces). Plain payloads are views.
+        const a = this.assembled;
+        if (a && a.length <= MAX_SPARE && frame.buffer === a.buffer && payload.buffer !== frame.buffer) {
+          this.spare = a;
+        }
+        this.assembled = null;
+        this.handlers.frame(payload);
       } catch (err) {
         this.stop();
         this.handlers.error(err);
@@ -194,7 +215,10 @@ export class FrameReader {
 
   /** Move the partial frame into a buffer of its final size; the rest is copied as it comes. */
   private startAssembly(): void {
-    const buf = Buffer.allocUnsafe(this.need);
+    const base = this.spare && this.spare.length >= this.need ? this.spare : Buffer.allocUnsafe(this.need);
+    this.spare = null;
+    this.assemblyBase = base;
+    const buf = base.subarray(0, this.need);
     let at = 0;
     for (const c of this.chunks) at += c.copy(buf, at);
     this.chunks = [];

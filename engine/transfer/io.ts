@@ -25,6 +25,19 @@ export async function writeFully(fh: FileHandle, buf: Buffer, position: number):
   }
 }
 
+/** Write `bufs` back to back from `position` (pwritev; a short write is finished piecewise). */
+export async function writevFully(fh: FileHandle, bufs: readonly Buffer[], position: number): Promise<void> {
+  if (bufs.length === 1) return writeFully(fh, bufs[0]!, position);
+  const { bytesWritten } = await fh.writev(bufs as Buffer[], position);
+  let skip = bytesWritten;
+  let at = position;
+  for (const b of bufs) {
+    if (skip < b.length) await writeFully(fh, b.subarray(skip), at + skip);
+    skip = Math.max(0, skip - b.length);
+    at += b.length;
+  }
+}
+
 const ZEROS = Buffer.alloc(64 * 1024);
 
 /** All bytes zero? (Unwritten parts of a sparse temp file read as zeros.) memcmp speed. */

@@ -1,0 +1,76 @@
+/**
+ * Worker-thread side of hash-pool.ts: chunks and hashes files whose descriptor the main
+ * thread opened (descriptors are process-wide), so a big file's CPU work runs on the
+ * other core while the main thread keeps walking, statting, signing and storing.
+ *
+ * Messages in:  { id, fd, size } to start a job, { cancel: id } to stop one early.
+ * Messages out: { id, progress } after each read buffer, then exactly one of
+ *               { id, done: bytesRead, hashes, sizes } or { id, error: { code, message } }.
+ */
+import fs from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { HASH_BYTES } from '../model/record.js';
+import { ChunkHasher } from './chunk-hasher.js';
+import { READ_SIZE, acquireReadBuffer, releaseReadBuffer } from './read-buffers.js';
+
+export interface HashJob {
+  id: number;
+  fd: number;
+  size: number;
+}
+
+export type WorkerReply =
+  | { id: number; progress: number }
+  | { id: number; done: number; hashes: Uint8Array; sizes: number[] }
+  | { id: number; error: { code?: string; message: string } };
+
+const port = parentPort!;
+const cancelled = new Set<number>();
+
+port.on('message', (m: HashJob | { cancel: number }) => {
+  if ('cancel' in m) cancelled.add(m.cancel);
+  else void run(m);
+});
+
+function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buf, 0, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/** Same double-buffered loop as hasher.ts: the next read runs while this one is hashed. */
+async function run(job: HashJob): Promise<void> {
+  const { id, fd, size } = job;
+  const hasher = new ChunkHasher();
+  const bufs = [acquireReadBuffer(), acquireReadBuffer()];
+  let pending: Promise<number> | undefined;
+  let reply: WorkerReply;
+  try {
+    let pos = 0;
+    let k = 0;
+    if (size > 0) pending = readAt(fd, bufs[0]!, Math.min(READ_SIZE, size), 0);
+    while (pending) {
+      const n = await pending;
+      pending = undefined;
+      if (n === 0 || cancelled.has(id)) break; // shrank (the caller's stat tells) or cancelled
+      const cur = bufs[k]!;
+      pos += n;
+      k ^= 1;
+      if (pos < size) pending = readAt(fd, bufs[k]!, Math.min(READ_SIZE, size - pos), pos);
+      hasher.push(cur.subarray(0, n));
+      port.postMessage({ id, progress: pos } satisfies WorkerReply);
+    }
+    const chunks = hasher.finish();
+    // finish() put all hashes in one block, in order: send that block.
+    const first = chunks[0]?.hash;
+    const hashes = first ? new Uint8Array(first.buffer, first.byteOffset, chunks.length * HASH_BYTES) : new Uint8Array(0);
+    reply = { id, done: pos, hashes, sizes: chunks.map((c) => c.size) };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    reply = { id, error: { code: e?.code, message: String(e?.message ?? err) } };
+  } finally {
+    // The caller closes the descriptor once it has the reply: no read may still be running.
+    if (pending) await pending.catch(() => undefined);
+    cancelled.delete(id);
+    for (const b of bufs) releaseReadBuffer(b);
+  }
+  port.postMessage(reply);
+}
