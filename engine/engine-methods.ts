@@ -65,9 +65,10 @@ export const engineMethods: Impl = {
   async removeFolder(e, p) {
     const f = e.folderBySecret(p.secret);
     const root = f.root;
+    // Stored under the secret it was added with (the caller may name it by its B… secret).
+    const storedSecret = e.secretsById.get(f.id)!;
     await e.closeFolder(f);
-    e.settings.removeFolder(e.secretsById.get(f.id) ?? p.secret);
-    e.settings.removeFolder(p.secret);
+    e.settings.removeFolder(storedSecret);
     await e.store.folder(f.id).clear();
     // The files stay; only our partial downloads go.
     if (fs.existsSync(root)) await removeTempLeftovers(root);

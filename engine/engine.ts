@@ -192,7 +192,6 @@ export class Engine implements DaemonEngine {
     }
     const f = this.folders.get(id);
     if (!f) throw new ShoalError('FOLDER_NOT_FOUND', 'No folder with this secret.');
-    // A read-only secret must not unlock a read-write folder's full-access operations.
     return f;
   }
 

@@ -110,15 +110,7 @@ async function hashSmall(absPath: string, opts: HashOptions): Promise<HashResult
     smallHasher.push(buf.subarray(0, pos));
     const chunks = smallHasher.finish();
     opts.onProgress?.(pos);
-    const after = await statOrNull(absPath);
-    return {
-      chunks,
-      size: pos,
-      mtimeMs: Math.floor(before.mtimeMs),
-      ino: before.ino,
-      mode: before.mode & 0o7777,
-      changedDuringHash: pos !== size || !after || !sameFile(before, after),
-    };
+    return resultOf(absPath, before, chunks, pos, size);
   } catch (err) {
     throw err instanceof ShoalError || signal?.aborted ? err : fsError(err, absPath);
   } finally {
@@ -172,16 +164,7 @@ async function hashNow(absPath: string, opts: HashOptions): Promise<HashResult> 
       }
       chunks = hasher.finish();
     }
-    const after = await statOrNull(absPath);
-    const changedDuringHash = pos !== size || !after || !sameFile(before, after);
-    return {
-      chunks,
-      size: pos,
-      mtimeMs: Math.floor(before.mtimeMs),
-      ino: before.ino,
-      mode: before.mode & 0o7777,
-      changedDuringHash,
-    };
+    return resultOf(absPath, before, chunks, pos, size);
   } catch (err) {
     throw err instanceof ShoalError || signal?.aborted ? err : fsError(err, absPath);
   } finally {
@@ -228,4 +211,17 @@ export function chunkHashEquals(buf: Uint8Array, expected: Uint8Array): boolean 
   if (expected.length !== HASH_BYTES) return false;
   blake2b256Into(verifyOut, buf);
   return verifyOut.equals(expected);
+}
+
+/** The hash of `pos` bytes read from a file stat'ed as `before` (expected `size`). */
+async function resultOf(absPath: string, before: Stats, chunks: ChunkRef[], pos: number, size: number): Promise<HashResult> {
+  const after = await statOrNull(absPath);
+  return {
+    chunks,
+    size: pos,
+    mtimeMs: Math.floor(before.mtimeMs),
+    ino: before.ino,
+    mode: before.mode & 0o7777,
+    changedDuringHash: pos !== size || !after || !sameFile(before, after),
+  };
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import type { FolderInfo, FolderPrefs } from '../api/contract.js';
 import { ShoalError, isProgrammerError, toErrorData, type ErrorData } from '../errors.js';
 import { Announcer } from './announcer.js';
@@ -317,13 +316,5 @@ export class SyncFolder {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-}
-
-export async function folderPathExists(root: string): Promise<boolean> {
-  try {
-    return (await fs.stat(root)).isDirectory();
-  } catch {
-    return false;
   }
 }

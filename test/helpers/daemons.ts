@@ -1,3 +1,4 @@
+import type { FolderInfo } from '../../engine/api/contract.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -482,18 +483,8 @@ export class Daemon {
   }
 }
 
-export interface FolderRow {
-  dir: string;
-  secret: string;
-  size: number;
-  files: number;
-  error: number;
-  error_code: string | null;
-  error_message: string | null;
-  indexing: number;
-  down_bytes: number;
-  up_bytes: number;
-}
+/** A get_folders row: the contract's FolderInfo, as the HTTP API returns it. */
+export type FolderRow = FolderInfo;
 
 export interface PeerRow {
   id: string;
