@@ -2,31 +2,9 @@
  * Every error the engine shows to a user or sends across an API carries a stable `code`
  * (callers branch on it, never on message text) and a message a person can act on.
  */
-export type ErrorCode =
-  | 'BAD_SECRET'
-  | 'BAD_PATH'
-  | 'BAD_REQUEST'
-  | 'BAD_CONFIG'
-  | 'FOLDER_EXISTS'
-  | 'FOLDER_NOT_FOUND'
-  | 'FOLDER_PATH_MISSING'
-  | 'FOLDER_READ_ONLY'
-  | 'DISK_FULL'
-  | 'IO_ERROR'
-  | 'HASH_MISMATCH'
-  | 'PROTOCOL_ERROR'
-  | 'FRAME_TOO_LARGE'
-  | 'HANDSHAKE_FAILED'
-  | 'AUTH_FAILED'
-  | 'BAD_SIGNATURE'
-  | 'CLOCK_SKEW'
-  | 'PEER_GONE'
-  | 'TIMEOUT'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN_ORIGIN'
-  | 'UNKNOWN_METHOD'
-  | 'SHUTTING_DOWN'
-  | 'INTERNAL';
+import type { ErrorCode, ErrorData } from './api/error-data.js';
+
+export type { ErrorCode, ErrorData } from './api/error-data.js';
 
 export class ShoalError extends Error {
   readonly code: ErrorCode;
@@ -38,11 +16,6 @@ export class ShoalError extends Error {
 }
 
 /** What crosses an API boundary: data, never a stack trace. */
-export interface ErrorData {
-  code: ErrorCode;
-  message: string;
-}
-
 export function toErrorData(err: unknown): ErrorData {
   if (err instanceof ShoalError) return { code: err.code, message: err.message };
   const sys = err as NodeJS.ErrnoException | undefined;

@@ -3,7 +3,7 @@
 // check. Node 20's `--test` has no glob and exits 0 when given no files, so this lists the
 // files itself and fails when there are none or when the runner reports zero tests.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -27,11 +27,25 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Each layer has its own tsconfig (renderer: DOM, no Node; main: Node + electron.d.ts).
+const projects = ['.', 'main', 'renderer'].filter((p) => existsSync(path.join(root, p, 'tsconfig.json')));
 if (!process.env.SKIP_TYPECHECK) {
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root], { stdio: 'inherit' });
-  if (tsc.status !== 0) {
-    console.error('run-tests: type check failed');
-    process.exit(tsc.status ?? 1);
+  for (const project of projects) {
+    const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', path.join(root, project)], { stdio: 'inherit' });
+    if (tsc.status !== 0) {
+      console.error(`run-tests: type check failed (${project}/tsconfig.json)`);
+      process.exit(tsc.status ?? 1);
+    }
+  }
+}
+
+// The Web UI tests serve the built renderer and the desktop tests load the built preload:
+// build both first so the tests see exactly what ships.
+if (!process.env.SKIP_BUILD && existsSync(path.join(root, 'scripts/build-ui.mjs'))) {
+  const build = spawnSync(process.execPath, [path.join(root, 'scripts/build-ui.mjs')], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('run-tests: building the renderer / desktop bundles failed');
+    process.exit(build.status ?? 1);
   }
 }
 

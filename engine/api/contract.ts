@@ -1,4 +1,4 @@
-import type { ErrorData } from '../errors.js';
+import type { ErrorData } from './error-data.js';
 
 /**
  * The engine's one typed contract: every method and event that the HTTP API, the Web UI
@@ -92,6 +92,108 @@ export interface Speed {
   upload: number; // bytes/s
 }
 
+/** One connected device, across every folder it shares with us (the Devices tab). */
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  address: string;
+  lan: boolean;
+  /** 'relay' once relays exist: the UI shows a cloud icon for it. */
+  connection: 'direct' | 'relay';
+  /** Current speeds with this device, bytes/s. */
+  download_speed: number;
+  upload_speed: number;
+  folders: DeviceFolder[];
+}
+
+export interface DeviceFolder {
+  folder: string; // folder id hex
+  dir: string;
+  /** True when nothing is left to send or receive in this folder with this device. */
+  synced: boolean;
+  download: number; // bytes left to download from this device
+  upload: number; // bytes left to upload to this device
+}
+
+/** One file waiting to move between us and a device (the Sync Queue window). */
+export interface QueueItem {
+  folder: string;
+  dir: string;
+  path: string;
+  size: number;
+  /** Bytes of this file still to move. */
+  left: number;
+}
+
+export interface SyncQueue {
+  download: QueueItem[];
+  upload: QueueItem[];
+  /** Totals over the whole queue; the lists stop at `limit` items. */
+  download_files: number;
+  upload_files: number;
+  download_bytes: number;
+  upload_bytes: number;
+}
+
+/** A file being transferred right now (the Transfers tab). */
+export interface TransferInfo {
+  folder: string;
+  dir: string;
+  path: string;
+  direction: 'down' | 'up';
+  size: number;
+  done: number;
+  /** Devices this file comes from (down) or goes to (up). */
+  peers: { id: string; name: string }[];
+  /** bytes/s over the last seconds. */
+  speed: number;
+}
+
+export type HistoryKind = 'added' | 'updated' | 'deleted' | 'renamed' | 'conflict' | 'sync_finished';
+
+/** One line of the History tab. */
+export interface HistoryEntry {
+  /** Increasing; the renderer dedupes by it. */
+  seq: number;
+  kind: HistoryKind;
+  folder: string;
+  dir: string;
+  /** '' for sync_finished. */
+  path: string;
+  /** The old path of a rename; the archived copy of a conflict's loser. */
+  from?: string;
+  /** Device name that made the change; '' for this device. */
+  device: string;
+  at: number; // ms
+}
+
+/** Device-wide state for the tray icon and the status bar. */
+export interface EngineStatus {
+  device_id: string;
+  device_name: string;
+  paused: boolean;
+  speed: Speed;
+  /** 'idle' | 'syncing' | 'paused' | 'error' | 'disconnected' as the tray shows it. */
+  state: TrayState;
+  folders: number;
+  peers: number;
+  errors: number;
+}
+
+export type TrayState = 'idle' | 'syncing' | 'paused' | 'error' | 'disconnected';
+
+/**
+ * Preferences of the app around the engine (not BitTorrent Sync config keys): the desktop
+ * shell applies start_at_login; notifications are shown by whichever shell is running.
+ */
+export interface UiPrefs {
+  start_at_login: boolean;
+  notify_sync_finished: boolean;
+  notify_conflicts: boolean;
+  notify_new_devices: boolean;
+  notify_errors: boolean;
+}
+
 export interface EngineMethods {
   getFolders(p: { secret?: string }): FolderInfo[];
   addFolder(p: { dir: string; secret?: string; prefs?: Partial<FolderPrefs> }): FolderInfo;
@@ -112,7 +214,48 @@ export interface EngineMethods {
   generateSecret(p: Record<string, never>): Secrets;
   rescanFolder(p: { secret: string }): { started: true };
   shutdown(p: Record<string, never>): { stopping: true };
+  getStatus(p: Record<string, never>): EngineStatus;
+  /** Pause or resume all syncing (peers stay connected; no data moves while paused). */
+  setPaused(p: { paused: boolean }): EngineStatus;
+  getDevices(p: Record<string, never>): DeviceInfo[];
+  getSyncQueue(p: { peerId: string; limit?: number }): SyncQueue;
+  getTransfers(p: Record<string, never>): TransferInfo[];
+  /** Newest first; at most `limit` (default 1000) entries, optionally of one folder. */
+  getHistory(p: { folder?: string; limit?: number }): HistoryEntry[];
+  getUiPrefs(p: Record<string, never>): UiPrefs;
+  setUiPrefs(p: { prefs: Partial<UiPrefs> }): UiPrefs;
 }
+
+/** Every method name at run time (transports validate against it). */
+export const METHOD_NAMES = [
+  'getFolders',
+  'addFolder',
+  'removeFolder',
+  'getFiles',
+  'setFilePrefs',
+  'getFolderPeers',
+  'getSecrets',
+  'getFolderPrefs',
+  'setFolderPrefs',
+  'getFolderHosts',
+  'setFolderHosts',
+  'getPrefs',
+  'setPrefs',
+  'getOs',
+  'getVersion',
+  'getSpeed',
+  'generateSecret',
+  'rescanFolder',
+  'shutdown',
+  'getStatus',
+  'setPaused',
+  'getDevices',
+  'getSyncQueue',
+  'getTransfers',
+  'getHistory',
+  'getUiPrefs',
+  'setUiPrefs',
+] as const satisfies readonly (keyof EngineMethods)[];
 
 export type MethodName = keyof EngineMethods;
 export type MethodParams<M extends MethodName> = Parameters<EngineMethods[M]>[0];
@@ -146,6 +289,41 @@ export interface EngineEvents {
     bytesTotal: number;
   };
   error: ErrorData & { folder?: string; peerId?: string };
+  /** One new History line (file events and sync finished, as stored by the engine). */
+  history: HistoryEntry;
+  /** Device-wide state changed (pause, tray state, counts); sent at most once a second for speed. */
+  status: EngineStatus;
+  /** Per-second speed sample, only while something moves (and one zero sample after). */
+  speed: Speed & { peers: { id: string; download: number; upload: number }[] };
+  uiPrefs: UiPrefs;
+  prefs: Prefs;
+  /** A folder was added, removed or changed its prefs: refetch getFolders. */
+  foldersChanged: { reason: 'added' | 'removed' | 'prefs' };
 }
 
 export type EventName = keyof EngineEvents;
+
+export const EVENT_NAMES = [
+  'fileAdded',
+  'fileUpdated',
+  'fileDeleted',
+  'fileRenamed',
+  'conflict',
+  'syncFinished',
+  'folderState',
+  'peerConnected',
+  'peerDisconnected',
+  'transferProgress',
+  'error',
+  'history',
+  'status',
+  'speed',
+  'uiPrefs',
+  'prefs',
+  'foldersChanged',
+] as const satisfies readonly EventName[];
+
+// Compile-time proof that the run-time lists name every method and event.
+type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : Exclude<All, Listed>;
+export const ALL_METHODS_LISTED: Missing<MethodName, (typeof METHOD_NAMES)[number]> = true;
+export const ALL_EVENTS_LISTED: Missing<EventName, (typeof EVENT_NAMES)[number]> = true;
