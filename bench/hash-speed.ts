@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sodium from 'sodium-native';
+import { chunkHash } from '../engine/index/chunk-hash.js';
 import { ChunkHasher } from '../engine/index/chunk-hasher.js';
 import { Chunker, AVG_CHUNK } from '../engine/index/chunker.js';
 import { hashFile } from '../engine/index/hasher.js';
@@ -58,6 +59,7 @@ async function memoryBenchmarks(): Promise<void> {
     for (let o = 0; o < data.length; o += AVG_CHUNK) f(data.subarray(o, o + AVG_CHUNK));
   };
   console.log(`In memory, ${MEM_MIB} MiB of random data, ${AVG_CHUNK / 1024} KiB pieces:`);
+  line('  chunk hash (BLAKE3-256, chunk-hash.ts)', data.length, best(perChunk((c) => chunkHash(c))));
   line('  sodium BLAKE2b-256', data.length, best(perChunk((c) => sodium.crypto_generichash(out, c))));
   line('  node:crypto blake2b512', data.length, best(perChunk((c) => createHash('blake2b512').update(c).digest())));
   line('  node:crypto sha256', data.length, best(perChunk((c) => createHash('sha256').update(c).digest())));
@@ -67,7 +69,7 @@ async function memoryBenchmarks(): Promise<void> {
     let cut: number;
     while ((cut = ch.next(data, start)) >= 0) start = cut;
   }));
-  line('  chunker + BLAKE2b (ChunkHasher)', data.length, best(() => {
+  line('  chunker + chunk hash (ChunkHasher)', data.length, best(() => {
     const h = new ChunkHasher();
     for (let o = 0; o < data.length; o += 4 << 20) h.push(data.subarray(o, o + (4 << 20)));
     h.finish();

@@ -20,7 +20,9 @@
 #   BENCH_SHOAL=0        skip Shoal (e.g. to re-run only the anchor)
 #   BENCH_BUILD=0        never run npm run build
 #   BENCH_OUT=DIR        keep the raw outputs (syncthing.txt, shoal.txt, summary.txt) in DIR
-#   SHOAL_DAEMON, SHOAL_NODE_ARGS, SHOAL_CONFIG_EXTRA, LAT_TIMEOUT_S   see bench/shoal-pair.ts
+#   BENCH_ONLY=LIST      Shoal parts to run (S1 S2 S3 S4 S5 B, comma separated; S3 brings S2,
+#                        S4 brings S1), e.g. BENCH_ONLY=S5 BENCH_SYNCTHING=0 npm run bench
+#   SHOAL_DAEMON, SHOAL_NODE_ARGS, SHOAL_SHEBANG_ENV, SHOAL_CONFIG_EXTRA, LAT_TIMEOUT_S   see bench/shoal-pair.ts
 # LAT_POLL_MS defaults to 5 ms here for both products (the anchor's own default is 50).
 set -euo pipefail
 

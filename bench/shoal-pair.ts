@@ -16,8 +16,10 @@
  *         LAT_POLL_MS [5 here] LAT_SIZE S4_INSERT_BYTES S4B_INSERT_BYTES S4_TRIGGER TCP_MIB
  *         POLL_MS TIMEOUT_S LOW_PRIORITY BENCH_NETNS BENCH_TMPDIR KEEP TRACE, plus
  *         BENCH_QUICK=1 (BIG_MIB=64 SMALL_COUNT=500), LAT_TIMEOUT_S [120],
- *         SHOAL_DAEMON [auto|dist|tsx], SHOAL_CLI (daemon entry file), SHOAL_NODE_ARGS, SHOAL_CONFIG_EXTRA (JSON merged
- *         into each daemon's config).
+ *         SHOAL_DAEMON [auto|dist|tsx], SHOAL_CLI (daemon entry file), SHOAL_NODE_ARGS,
+ *         SHOAL_SHEBANG_ENV=0 (without the environment engine/cli.ts's shebang sets), SHOAL_CONFIG_EXTRA (JSON merged
+ *         into each daemon's config), BENCH_ONLY (parts to run: S1 S2 S3 S4 S5 B; e.g.
+ *         BENCH_ONLY=S5 for the indexing scenario alone).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +32,7 @@ import { genRandomFile, genSmall, writeWithInsert } from './lib/gendata.js';
 import { readKnobs, type Knobs } from './lib/knobs.js';
 import { errText, fail, log, now, sleep } from './lib/log.js';
 import { maybeReexecInNetns, netnsNote } from './lib/netns.js';
-import { assertAllAlive, descendants, netcheck, readMem, run } from './lib/proc.js';
+import { assertAllAlive, descendants, netcheck, readCpuSeconds, readMem, run } from './lib/proc.js';
 import { Results, f3, mbps, mibFromKb, say } from './lib/report.js';
 import { sizesMatch, treeHash } from './lib/treehash.js';
 import { latencyProbe, peerBytesBaseline, peerBytesIn, rxDelta, waitIndexed, waitSync, type Expect } from './lib/wait.js';
@@ -136,14 +138,15 @@ async function main(k: Knobs): Promise<number> {
   // ------------------------------------------------------------------ header
   say(`== shoal-pair benchmark  ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`);
   const shown = launcher.args.map((a) => (a.startsWith(repo + path.sep) ? path.relative(repo, a) : a)).join(' ');
-  say(`   shoal ${packageVersion(repo)} (daemon: ${launcher.kind}: node ${shown}), node ${process.version}`);
+  const envShown = process.env.SHOAL_SHEBANG_ENV === '0' ? '' : Object.entries(launcher.env).map(([k, v]) => `${k}=${v} `).join('');
+  say(`   shoal ${packageVersion(repo)} (daemon: ${launcher.kind}: ${envShown}node ${shown}), node ${process.version}`);
   say(
     `   kernel ${os.release()}, ${os.cpus().length} cpus, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, tmp=${root} (${await fsType(root)})`,
   );
   say(`   network: ${netnsNote()}`);
   say(
     `   BIG_MIB=${k.bigMib} SMALL_COUNT=${k.smallCount} (${k.smallMinKib}-${k.smallMaxKib} KiB) SEED=${k.seed} LAT_REPS=${k.latReps} LAT_POLL_MS=${k.latPollMs} ` +
-      `S4_INSERT_BYTES=${k.s4InsertBytes} S4B_INSERT_BYTES=${k.s4bInsertBytes} S4_TRIGGER=${k.s4Trigger} POLL_MS=${k.pollMs} LOW_PRIORITY=${k.lowPriority ? 1 : 0}`,
+      `S4_INSERT_BYTES=${k.s4InsertBytes} S4B_INSERT_BYTES=${k.s4bInsertBytes} S4_TRIGGER=${k.s4Trigger} POLL_MS=${k.pollMs} LOW_PRIORITY=${k.lowPriority ? 1 : 0} BENCH_ONLY=${[...k.only].join(',')}`,
   );
 
   // ------------------------------------------------------------------ test data
@@ -158,13 +161,44 @@ async function main(k: Knobs): Promise<number> {
   await syncDisks();
 
   // ------------------------------------------------------------------ physical baselines
-  const base = await fileBaselines(bigSrc, mk('baseline'));
-  R.add('B_cp_1file', base.cp, mbps(BIG, base.cp), `cp ${k.bigMib}MiB, source in page cache, no fsync`);
-  R.add('B_cp_sync_1file', base.cpSync, mbps(BIG, base.cpSync), 'cp + sync (durable write)');
-  R.add('B_sha256sum', base.sha256, mbps(BIG, base.sha256), 'coreutils sha256sum, page cache warm');
-  R.add('B_b2sum', base.b2, mbps(BIG, base.b2), 'coreutils b2sum (BLAKE2b-512), page cache warm');
-  const tcp = await tcpLoopback(k.tcpMib * MiB, k.timeoutS);
-  R.add('B_tcp_loopback', tcp.secs, mbps(tcp.bytes, tcp.secs), `node net ${k.tcpMib}MiB 127.0.0.1, 1 MiB writes, separate processes`);
+  if (k.only.has('B')) {
+    const base = await fileBaselines(bigSrc, mk('baseline'));
+    R.add('B_cp_1file', base.cp, mbps(BIG, base.cp), `cp ${k.bigMib}MiB, source in page cache, no fsync`);
+    R.add('B_cp_sync_1file', base.cpSync, mbps(BIG, base.cpSync), 'cp + sync (durable write)');
+    R.add('B_sha256sum', base.sha256, mbps(BIG, base.sha256), 'coreutils sha256sum, page cache warm');
+    R.add('B_b2sum', base.b2, mbps(BIG, base.b2), 'coreutils b2sum (BLAKE2b-512), page cache warm');
+    const tcp = await tcpLoopback(k.tcpMib * MiB, k.timeoutS);
+    R.add('B_tcp_loopback', tcp.secs, mbps(tcp.bytes, tcp.secs), `node net ${k.tcpMib}MiB 127.0.0.1, 1 MiB writes, separate processes`);
+  }
+  if (k.only.has('S1') || k.only.has('S2')) await pairScenarios(k, { root, repo, launcher, R, mk, bigSrc, SRC, small, poll, readyS });
+  if (k.only.has('S5')) await scanScenario(k, { root, repo, launcher, R, mk, bigSrc, SRC, small, poll, readyS });
+
+  // ------------------------------------------------------------------ summary
+  say('');
+  say(`== summary (MB = 10^6 bytes; total wall ${f3(now() - T_START)} s)`);
+  for (const l of R.lines) say(l);
+  if (problems > 0) log(`${problems} scenario(s) had late verification (see verify= in the notes)`);
+  return problems > 0 ? 1 : 0;
+}
+
+/** What main() prepared that the scenarios share. */
+interface Ctx {
+  root: string;
+  repo: string;
+  launcher: Launcher;
+  R: Results;
+  mk: (name: string) => string;
+  bigSrc: string;
+  SRC: string;
+  small: Awaited<ReturnType<typeof genSmall>>;
+  poll: { pollMs: number; timeoutS: number; trace: boolean };
+  readyS: number;
+}
+
+/** S1-S4 on the pair A/B (BENCH_ONLY picks among them; S3 implies S2, S4 implies S1). */
+async function pairScenarios(k: Knobs, c: Ctx): Promise<void> {
+  const { root, repo, launcher, R, mk, bigSrc, SRC, small, poll, readyS } = c;
+  const BIG = k.bigMib * MiB;
 
   // ------------------------------------------------------------------ start the pair
   const A = await startDaemon('A', root, repo, launcher, k);
@@ -179,14 +213,14 @@ async function main(k: Knobs): Promise<number> {
   const DA_BIG = mk('dataA-big');
   const DB_BIG = mk('dataB-big');
   fs.linkSync(bigSrc, path.join(DA_BIG, 'big.bin')); // hard link: S4 replaces it by rename, SRC stays intact
-  const expBig = await treeHash(DA_BIG);
-  await syncDisks();
-  let rx0 = await peerBytesBaseline(B);
-  log(`S1: sharing folder 'big' (${k.bigMib} MiB) A->B`);
-  t0 = now();
-  await share(A, DA_BIG, secretBig, B);
-  await share(B, DB_BIG, secretBig, A);
-  {
+  if (k.only.has('S1')) {
+    const expBig = await treeHash(DA_BIG);
+    await syncDisks();
+    const rx0 = await peerBytesBaseline(B);
+    log(`S1: sharing folder 'big' (${k.bigMib} MiB) A->B`);
+    t0 = now();
+    await share(A, DA_BIG, secretBig, B);
+    await share(B, DB_BIG, secretBig, A);
     const J = await waitSync(A, B, secretBig, { files: 1, bytes: BIG, dirs: 0 }, { ...poll, t0, diskOk: () => sizesMatch(DB_BIG, expBig.sizes), watchPeer: true });
     const rx = rxDelta(rx0, await peerBytesIn(B, secretBig));
     const v = await verify('S1', DB_BIG, expBig.digest);
@@ -204,15 +238,15 @@ async function main(k: Knobs): Promise<number> {
   const secretSmall = (await A.api.getSecrets()).read_write;
   const DA_SM = mk('dataA-small');
   const DB_SM = mk('dataB-small');
-  await run('cp', ['-r', `${SRC}/small/.`, `${DA_SM}/`]);
-  const expSmall = await treeHash(DA_SM);
-  await syncDisks();
-  rx0 = await peerBytesBaseline(B);
-  log(`S2: sharing folder 'small' (${k.smallCount} files, ${small.bytes} B) A->B`);
-  t0 = now();
-  await share(A, DA_SM, secretSmall, B);
-  await share(B, DB_SM, secretSmall, A);
-  {
+  if (k.only.has('S2')) {
+    await run('cp', ['-r', `${SRC}/small/.`, `${DA_SM}/`]);
+    const expSmall = await treeHash(DA_SM);
+    await syncDisks();
+    const rx0 = await peerBytesBaseline(B);
+    log(`S2: sharing folder 'small' (${k.smallCount} files, ${small.bytes} B) A->B`);
+    t0 = now();
+    await share(A, DA_SM, secretSmall, B);
+    await share(B, DB_SM, secretSmall, A);
     const e: Expect = { files: k.smallCount, bytes: small.bytes, dirs: small.dirs };
     const J = await waitSync(A, B, secretSmall, e, { ...poll, t0, diskOk: () => sizesMatch(DB_SM, expSmall.sizes), watchPeer: true });
     const rx = rxDelta(rx0, await peerBytesIn(B, secretSmall));
@@ -227,7 +261,7 @@ async function main(k: Knobs): Promise<number> {
   }
 
   // ------------------------------------------------------------------ S3: propagation latency
-  if (k.latReps > 0) {
+  if (k.latReps > 0 && k.only.has('S3')) {
     log(`S3: latency, default settings, ${k.latReps} reps`);
     const J = await latencyProbe(A, B, secretSmall, path.join(DA_SM, LAT_FILE), path.join(DB_SM, LAT_FILE), {
       reps: k.latReps,
@@ -286,8 +320,10 @@ async function main(k: Knobs): Promise<number> {
     );
     fs.rmdirSync(stage);
   };
-  await s4('S4_delta_insert', k.s4InsertBytes);
-  if (k.s4bInsertBytes !== 0) await s4('S4b_delta_insert_unaligned', k.s4bInsertBytes);
+  if (k.only.has('S4')) {
+    await s4('S4_delta_insert', k.s4InsertBytes);
+    if (k.s4bInsertBytes !== 0) await s4('S4b_delta_insert_unaligned', k.s4bInsertBytes);
+  }
 
   // ------------------------------------------------------------------ end of pair: net check, RSS, stop
   say((await netcheck([A.pid, B.pid])).line);
@@ -296,8 +332,12 @@ async function main(k: Knobs): Promise<number> {
   await B.stop();
   fs.rmSync(DB_BIG, { recursive: true, force: true });
   fs.rmSync(DB_SM, { recursive: true, force: true });
+}
 
-  // ------------------------------------------------------------------ S5: initial scan on a single fresh daemon
+/** S5: the initial scan of the big file and the small files on a single fresh daemon. */
+async function scanScenario(k: Knobs, c: Ctx): Promise<void> {
+  const { root, repo, launcher, R, mk, bigSrc, SRC, small, poll, readyS } = c;
+  const BIG = k.bigMib * MiB;
   const C = await startDaemon('C', root, repo, launcher, k);
   await C.waitReady(readyS);
   const DC = mk('dataC');
@@ -308,27 +348,25 @@ async function main(k: Knobs): Promise<number> {
   const secretScan = (await C.api.getSecrets()).read_write;
   await syncDisks();
   log(`S5: scanning ${k.bigMib} MiB + ${k.smallCount} files on a fresh, peerless daemon`);
-  t0 = now();
+  const cpu0 = readCpuSeconds(C.pid);
+  const t0 = now();
   await share(C, DC, secretScan, null);
   {
     const el = await waitIndexed(C, secretScan, { files: N5, bytes: B5, dirs: small.dirs + 1 }, { ...poll, t0 });
     const m = readMem(C.pid);
+    const cpu = readCpuSeconds(C.pid) - cpu0;
+    await sleep(1000);
+    const later = readMem(C.pid);
     R.add(
       'S5_scan_hash',
       el,
       mbps(B5, el),
-      `${N5} files, ${B5} B, page cache warm; VmRSS at end ${mibFromKb(m.rssKb)} MiB (VmHWM ${mibFromKb(m.hwmKb)} MiB)`,
+      `${N5} files, ${B5} B, page cache warm; VmRSS at end ${mibFromKb(m.rssKb)} MiB (VmHWM ${mibFromKb(m.hwmKb)} MiB); ` +
+        `VmRSS 1 s later ${mibFromKb(later.rssKb)} MiB; daemon CPU ${f3(cpu)} s`,
     );
   }
   say((await netcheck([C.pid])).line);
   await C.stop();
-
-  // ------------------------------------------------------------------ summary
-  say('');
-  say(`== summary (MB = 10^6 bytes; total wall ${f3(now() - T_START)} s)`);
-  for (const l of R.lines) say(l);
-  if (problems > 0) log(`${problems} scenario(s) had late verification (see verify= in the notes)`);
-  return problems > 0 ? 1 : 0;
 }
 
 function entry(): void {

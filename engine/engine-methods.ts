@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { EngineMethods, FileEntry, FolderPrefs, PeerInfo, Prefs } from './api/contract.js';
 import { partialFolderPrefsSchema, partialPrefsSchema, hostPortSchema } from './daemon/config-schema.js';
 import type { Engine } from './engine.js';
+import { uiMethods } from './engine-ui-methods.js';
 import { ShoalError } from './errors.js';
 import { isSynced } from './model/entry.js';
 import { checkRelPath } from './model/paths.js';
@@ -59,6 +60,7 @@ export const engineMethods: Impl = {
     const prefs = { ...e.folderDefaults, ...(p.prefs ? partialFolderPrefsSchema.parse(p.prefs) : {}) };
     const folder = await e.openFolder({ secret, dir, prefs, knownHosts: [], source: 'api' });
     e.settings.addFolder({ secret, dir, prefs: p.prefs ?? {} });
+    e.emit('foldersChanged', { reason: 'added' });
     return folder.info(secret);
   },
 
@@ -72,6 +74,7 @@ export const engineMethods: Impl = {
     await e.store.folder(f.id).clear();
     // The files stay; only our partial downloads go.
     if (fs.existsSync(root)) await removeTempLeftovers(root);
+    e.emit('foldersChanged', { reason: 'removed' });
     return { removed: true };
   },
 
@@ -159,6 +162,7 @@ export const engineMethods: Impl = {
     e.settings.setFolderPrefs(e.secretsById.get(f.id)!, f.root, change);
     if (change.search_lan !== undefined) void e.refreshLan();
     if (change.overwrite_changes && f.readOnly) void f.rescan();
+    e.emit('foldersChanged', { reason: 'prefs' });
     return { ...f.prefs };
   },
 
@@ -194,7 +198,9 @@ export const engineMethods: Impl = {
     e.applyLimits();
     e.applyDiskPriority();
     e.peers.refreshLimits();
-    return { ...e.prefs };
+    const now = { ...e.prefs };
+    e.emit('prefs', now);
+    return now;
   },
 
   getOs() {
@@ -223,4 +229,6 @@ export const engineMethods: Impl = {
     setImmediate(() => void e.close());
     return { stopping: true };
   },
+
+  ...uiMethods,
 };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EngineEvents, EventName, FolderPrefs, MethodName, MethodParams, MethodResult, Prefs } from './api/contract.js';
+import type { EngineEvents, EngineStatus, EventName, FolderPrefs, MethodName, MethodParams, MethodResult, Prefs } from './api/contract.js';
 import { cleanupArchive } from './archive/archive.js';
 import type { DaemonConfig } from './daemon/config.js';
 import type { Logger } from './daemon/log.js';
@@ -11,17 +11,22 @@ import { LanDiscovery, type LanDiscoveryOptions } from './discovery/lan.js';
 import type { PeerCandidate } from './discovery/types.js';
 import { engineMethods } from './engine-methods.js';
 import { ShoalError, isProgrammerError, toErrorData } from './errors.js';
+import { recordHistory } from './history/history.js';
+import { HistoryStore } from './history/history-store.js';
 import { IndexStore } from './index/store.js';
 import { FolderIndexer } from './index/folder-indexer.js';
 import { SyncFolder } from './model/folder.js';
 import type { FolderHost } from './model/host.js';
 import { entryCodec, levelEntryStore } from './model/level-entry-store.js';
 import { PeerManager } from './net/peer-manager.js';
+import type { PeerSession } from './net/peer-session.js';
 import { TokenBucket } from './net/rate-limit.js';
 import { loadOrCreateIdentity, type DeviceIdentity } from './secrets/device.js';
 import { parseSecret } from './secrets/secret.js';
 import { effectiveSettings, type EffectiveFolder } from './settings/effective.js';
 import { SettingsStore } from './settings/settings-store.js';
+import { SpeedMeter } from './status/speed-meter.js';
+import { trackStatus, type StatusTracker } from './status/status.js';
 
 export interface EngineOptions {
   config: DaemonConfig;
@@ -55,11 +60,15 @@ export class Engine implements DaemonEngine {
   readonly up = new TokenBucket(0);
   readonly down = new TokenBucket(0);
   speed = { download: 0, upload: 0 };
+  /** Syncing paused by the user (persisted): peers stay connected, no data moves. */
+  paused: boolean;
+  readonly speedMeter = new SpeedMeter();
+  readonly status: StatusTracker;
+  readonly history: HistoryStore;
   private readonly listeners = new Map<EventName, Set<(p: never) => void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private lan: LanDiscovery | null = null;
   private lanStarting = false;
-  private lastTotals = { in: 0, out: 0, at: 0 };
   private closing: Promise<void> | null = null;
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -75,7 +84,25 @@ export class Engine implements DaemonEngine {
     const eff = effectiveSettings(cfg, this.settings.get());
     this.prefs = eff.prefs;
     this.folderDefaults = eff.folderDefaults;
+    this.paused = this.settings.paused;
     for (const d of eff.dropped) opts.log.info(`Not using stored folder ${d.dir}: ${d.reason}`);
+    this.history = HistoryStore.open(cfg.storage_path, {
+      onError: (err) => opts.log.warn(`History could not be saved: ${toErrorData(err).message}`),
+    });
+    recordHistory((e, fn) => this.on(e, fn), this.history, (entry) => this.emit('history', entry));
+    this.status = trackStatus(this, {
+      deviceId: this.identity.id,
+      deviceName: () => this.prefs.device_name,
+      paused: () => this.paused,
+      speed: () => ({ ...this.speed }),
+      folders: () => this.folders.values(),
+      connectedPeers: () => this.connectedDevices().length,
+      transfers: () => {
+        let n = 0;
+        for (const f of this.folders.values()) n += f.puller.transfers().length + f.uploads.active().length;
+        return n;
+      },
+    });
     this.applyLimits();
     this.peers = new PeerManager({
       identity: this.identity,
@@ -155,6 +182,7 @@ export class Engine implements DaemonEngine {
       emit: (e, p) => this.emit(e, p),
       log: this.opts.log,
       deviceName: (id) => this.deviceName(id),
+      paused: () => this.paused,
     };
     const folder = new SyncFolder(
       {
@@ -198,6 +226,24 @@ export class Engine implements DaemonEngine {
   deviceName(id: string): string {
     if (id === this.identity.id) return '';
     return this.peers.sessions.get(id)?.conn.remoteName ?? id.slice(0, 7);
+  }
+
+  /** Connected devices that share at least one folder with us. */
+  connectedDevices(): PeerSession[] {
+    return [...this.peers.sessions.values()].filter((s) => !s.closed && s.joined.size > 0);
+  }
+
+  // ---- pause
+
+  /** Pause or resume all syncing; persisted, so a restart keeps it. */
+  setPaused(paused: boolean): EngineStatus {
+    if (paused !== this.paused) {
+      this.settings.setPaused(paused);
+      this.paused = paused;
+      this.opts.log.info(paused ? 'Syncing paused' : 'Syncing resumed');
+      if (!paused) for (const f of this.folders.values()) f.resume();
+    }
+    return this.status.check();
   }
 
   // ---- discovery
@@ -283,22 +329,17 @@ export class Engine implements DaemonEngine {
     }
   }
 
+  /**
+   * Once a second: speeds from the connections' byte counters; a `speed` event while
+   * anything moves (and one zero sample when it stops); then the status check.
+   */
   private sampleSpeed(): void {
-    let totalIn = 0;
-    let totalOut = 0;
-    for (const s of this.peers.sessions.values()) {
-      totalIn += s.conn.bytesIn;
-      totalOut += s.conn.bytesOut;
-    }
-    const at = this.now();
-    const dt = (at - this.lastTotals.at) / 1000;
-    if (this.lastTotals.at > 0 && dt > 0) {
-      this.speed = {
-        download: Math.max(0, Math.round((totalIn - this.lastTotals.in) / dt)),
-        upload: Math.max(0, Math.round((totalOut - this.lastTotals.out) / dt)),
-      };
-    }
-    this.lastTotals = { in: totalIn, out: totalOut, at };
+    const wasMoving = this.speedMeter.moving;
+    const conns = [...this.peers.sessions.values()].map((s) => [s.id, s.conn] as [string, PeerSession['conn']]);
+    const sample = this.speedMeter.sample(conns, performance.now());
+    this.speed = this.speedMeter.total;
+    if (this.speedMeter.moving || wasMoving) this.emit('speed', sample);
+    this.status.check();
   }
 
   private async cleanupArchives(): Promise<void> {
@@ -346,10 +387,13 @@ export class Engine implements DaemonEngine {
     if (!this.closing) {
       this.closing = (async () => {
         for (const t of this.timers) clearInterval(t);
+        this.status.close();
         await this.lan?.close();
         await this.peers.close();
         for (const f of [...this.folders.values()]) await f.close();
         await this.store.close();
+        // Last: closing folders may still report held deletions into History.
+        await this.history.close();
         this.opts.log.info('Shoal stopped');
       })().finally(() => this.resolveClosed());
     }

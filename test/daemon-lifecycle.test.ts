@@ -86,7 +86,7 @@ describe('daemon lifecycle', () => {
     assert.equal(code, 0);
     assert.equal(pidSeen, `${process.pid}\n`);
     assert.equal(fs.existsSync(path.join(dir, 'shoal.pid')), false, 'pid file removed on exit');
-    assert.match(io.text.stdout, /^shoal: API listening on http:\/\/127\.0\.0\.1:\d+\/api\n$/);
+    assert.match(io.text.stdout, /^shoal: API listening on http:\/\/127\.0\.0\.1:\d+\/api\nshoal: Web UI at http:\/\/127\.0\.0\.1:\d+\/gui\/\n$/);
     const log = fs.readFileSync(path.join(dir, 'storage', 'sync.log'), 'utf8');
     assert.match(log, /INFO Shoal starting/);
     assert.match(log, /INFO fake engine closed/);

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
-import { chunkBuffer } from '../engine/index/chunk-hasher.js';
+import { ChunkHasher, chunkBuffer } from '../engine/index/chunk-hasher.js';
 import { cutPoints } from '../engine/index/chunker.js';
 import { chunkHashEquals, hashBuffer, hashFile } from '../engine/index/hasher.js';
 import { READ_SIZE } from '../engine/index/read-buffers.js';
@@ -83,7 +83,22 @@ test('abort stops hashing', async () => {
   await assert.rejects(hashFile(file, { signal: ac.signal, onProgress: () => ac.abort(new Error('stop')) }), /stop/);
 });
 
-test('chunkHashEquals verifies without allocating a result', () => {
+test('the chunk hash is BLAKE3-256 (published test vectors), incremental or not', () => {
+  assert.equal(hashBuffer(Buffer.alloc(0)).toString('hex'), 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+  assert.equal(hashBuffer(Buffer.from('abc')).toString('hex'), '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+  const data = randomBytes(3 * 1024 * 1024 + 7);
+  const h = new ChunkHasher();
+  for (let o = 0; o < data.length; o += 100_003) h.push(data.subarray(o, o + 100_003)); // chunks straddle pushes
+  const chunks = h.finish();
+  let off = 0;
+  for (const c of chunks) {
+    assert.ok(c.hash.equals(hashBuffer(data.subarray(off, off + c.size))));
+    off += c.size;
+  }
+  assert.equal(off, data.length);
+});
+
+test('chunkHashEquals verifies a chunk against its hash', () => {
   const buf = randomBytes(1000);
   const h = hashBuffer(buf);
   assert.equal(h.length, 32);
@@ -91,4 +106,46 @@ test('chunkHashEquals verifies without allocating a result', () => {
   buf[0] ^= 1;
   assert.equal(chunkHashEquals(buf, h), false);
   assert.equal(chunkHashEquals(buf, h.subarray(0, 31)), false);
+});
+
+test('a symlink is never read through, whichever path hashes it', { skip: process.platform === 'win32' }, async () => {
+  const target = path.join(dir, 'target.txt');
+  await fs.writeFile(target, 'secret outside');
+  const link = path.join(dir, 'link.txt');
+  await fs.symlink(target, link);
+  const isBadPath = (e: unknown): boolean => e instanceof ShoalError && e.code === 'BAD_PATH';
+  await assert.rejects(hashFile(link, { sizeHint: 0 }), isBadPath); // small-file path
+  await assert.rejects(hashFile(link), isBadPath); // general path
+});
+
+test('small files hashed synchronously give the same result as big-file hashing', async () => {
+  const files = await Promise.all(
+    [0, 1, 4096, 65536].map(async (n) => {
+      const p = path.join(dir, `small-${n}.bin`);
+      const data = randomBytes(n);
+      await fs.writeFile(p, data);
+      return { p, data };
+    }),
+  );
+  for (const { p, data } of files) {
+    const res = await hashFile(p, { sizeHint: data.length });
+    assert.equal(res.size, data.length);
+    assert.equal(res.changedDuringHash, false);
+    assert.deepEqual(res.chunks, chunkBuffer(data));
+  }
+  // A "small" hint on a file that is not small any more is hashed in full all the same.
+  const grown = randomBytes(3 * 1024 * 1024);
+  await fs.writeFile(files[0]!.p, grown);
+  const res = await hashFile(files[0]!.p, { sizeHint: 0 });
+  assert.equal(res.size, grown.length);
+  assert.deepEqual(res.chunks, chunkBuffer(grown));
+});
+
+test('a FIFO is refused without blocking (it could replace a file between listing and open)', { skip: process.platform === 'win32' }, async () => {
+  const fifo = path.join(dir, 'pipe');
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('mkfifo', [fifo]);
+  const isBadPath = (e: unknown): boolean => e instanceof ShoalError && e.code === 'BAD_PATH';
+  await assert.rejects(hashFile(fifo, { sizeHint: 0 }), isBadPath);
+  await assert.rejects(hashFile(fifo), isBadPath);
 });

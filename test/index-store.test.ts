@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
 import { hashBuffer } from '../engine/index/hasher.js';
-import { IndexStore, type EntryCodec, type StoredEntry } from '../engine/index/store.js';
+import { Level } from 'level';
+import { INDEX_FORMAT, IndexStore, type EntryCodec, type StoredEntry } from '../engine/index/store.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { removeDir, tempDir } from './index-helpers.js';
 
@@ -126,6 +127,37 @@ test('bad folder ids and a second opener are refused', async () => {
     await assert.rejects(IndexStore.open(dir), (e) => e instanceof ShoalError && e.code === 'IO_ERROR');
   } finally {
     await store.close();
+    await removeDir(dir);
+  }
+});
+
+test('an index written under another chunk hash (or none named) is dropped at open', async () => {
+  const dir = await tempDir();
+  try {
+    let store = await IndexStore.open(dir);
+    assert.equal(store.rebuilt, false, 'a new index is not "rebuilt"');
+    await store.folder(FOLDER_A).putMany([entry('a.txt')]);
+    await store.close();
+
+    store = await IndexStore.open(dir);
+    assert.equal(store.rebuilt, false);
+    assert.equal((await store.folder(FOLDER_A).loadAll()).size, 1, 'same format: kept');
+    await store.close();
+
+    // What an index from before the switch to BLAKE3 looks like: no format key.
+    const raw = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    assert.equal((await raw.get('index-format'))?.toString(), INDEX_FORMAT);
+    await raw.del('index-format');
+    await raw.close();
+
+    store = await IndexStore.open(dir);
+    assert.equal(store.rebuilt, true);
+    assert.equal((await store.folder(FOLDER_A).loadAll()).size, 0, 'entries hashed with the old function are gone');
+    await store.close();
+    store = await IndexStore.open(dir);
+    assert.equal(store.rebuilt, false, 'the format key is written once');
+    await store.close();
+  } finally {
     await removeDir(dir);
   }
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import sodium from 'sodium-native';
+import { chunkHash } from '../engine/index/chunk-hash.js';
 import { ShoalError } from '../engine/errors.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { FileAssembler, removeTempLeftovers, writeSmallFile } from '../engine/transfer/assembler.js';
@@ -14,9 +14,7 @@ import { archiverFor } from '../engine/archive/archive.js';
 const MTIME = 1_700_000_000_123;
 
 function hash(b: Buffer): Buffer {
-  const out = Buffer.alloc(32);
-  sodium.crypto_generichash(out, b);
-  return out;
+  return chunkHash(b);
 }
 
 function makeRecord(rel: string, data: Buffer, chunkSize = 64 * 1024, extra: Partial<FileRecord> = {}): FileRecord {

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import sodium from 'sodium-native';
+import { chunkHash } from '../engine/index/chunk-hash.js';
 import { ShoalError } from '../engine/errors.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { FileAssembler, writeSmallFile } from '../engine/transfer/assembler.js';
@@ -21,8 +21,7 @@ function makeRecord(rel: string, data: Buffer): FileRecord {
   const chunks = [];
   for (let off = 0; off < data.length; off += CHUNK) {
     const c = data.subarray(off, off + CHUNK);
-    const h = Buffer.alloc(32);
-    sodium.crypto_generichash(h, c);
+    const h = chunkHash(c);
     chunks.push({ hash: h, size: c.length });
   }
   return {

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import sodium from 'sodium-native';
+import { chunkHash } from '../engine/index/chunk-hash.js';
 import { ShoalError } from '../engine/errors.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { FileAssembler, writeSmallFile } from '../engine/transfer/assembler.js';
@@ -24,8 +24,7 @@ const made: string[] = [];
 after(() => Promise.all(made.map((d) => fs.rm(d, { recursive: true, force: true }))));
 
 function record(rel: string, data: Buffer): FileRecord {
-  const h = Buffer.alloc(32);
-  sodium.crypto_generichash(h, data);
+  const h = chunkHash(data);
   return {
     path: rel, kind: 'file', size: data.length, mtimeMs: 1, mode: 0o644, chunks: data.length ? [{ hash: h, size: data.length }] : [],
     deleted: false, version: [['d', 1]], changedAt: 1, origin: 'd', sig: Buffer.alloc(64),

@@ -16,36 +16,48 @@ export interface Launcher {
   kind: string;
   cmd: string;
   args: string[];
+  /** Environment the shebang line sets (`env -S NAME=VALUE ... node`), for the daemon. */
+  env: Record<string, string>;
 }
 
 /**
- * The node flags the `shoal` command's shebang line gives (`#!/usr/bin/env -S node FLAGS`),
- * so the benchmark runs the daemon exactly as an installed `shoal` runs.
+ * The environment and node flags the `shoal` command's shebang line gives
+ * (`#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS`), so the benchmark runs the daemon
+ * exactly as an installed `shoal` runs.
  */
-function shebangNodeArgs(file: string): string[] {
+function shebang(file: string): { env: Record<string, string>; nodeArgs: string[] } {
   const first = fs.readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env\s+-S\s+node\s+(.*)$/.exec(first);
-  return m ? m[1]!.trim().split(/\s+/) : [];
+  const m = /^#!\/usr\/bin\/env\s+-S\s+(.*)$/.exec(first);
+  const words = m ? m[1]!.trim().split(/\s+/) : [];
+  const env: Record<string, string> = {};
+  let i = 0;
+  for (; i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!); i++) {
+    const w = words[i]!;
+    env[w.slice(0, w.indexOf('='))] = w.slice(w.indexOf('=') + 1);
+  }
+  return words[i] === 'node' ? { env, nodeArgs: words.slice(i + 1) } : { env: {}, nodeArgs: [] };
 }
 
 /** Pick how to start the daemon: the built dist/engine/cli.js, or engine/cli.ts through tsx. */
 export function resolveLauncher(repo: string, want: 'auto' | 'dist' | 'tsx', userArgs: string[], cli: string | null = null): Launcher {
-  const nodeArgs = [...shebangNodeArgs(path.join(repo, 'engine/cli.ts')), ...userArgs];
+  const sb = shebang(path.join(repo, 'engine/cli.ts'));
+  const nodeArgs = [...sb.nodeArgs, ...userArgs];
+  const env = sb.env;
   if (cli) {
     const file = path.resolve(repo, cli);
     if (!fs.existsSync(file)) fail(`SHOAL_CLI=${cli}: not found`);
     const ts = /\.[cm]?ts$/.test(file);
-    return { kind: `SHOAL_CLI`, cmd: process.execPath, args: [...nodeArgs, ...(ts ? ['--import', 'tsx'] : []), file] };
+    return { kind: `SHOAL_CLI`, cmd: process.execPath, args: [...nodeArgs, ...(ts ? ['--import', 'tsx'] : []), file], env };
   }
   const dist = path.join(repo, 'dist/engine/cli.js');
   const src = path.join(repo, 'engine/cli.ts');
   const kind = want === 'auto' ? (fs.existsSync(dist) ? 'dist' : 'tsx') : want;
   if (kind === 'dist') {
     if (!fs.existsSync(dist)) fail(`${dist} not found: run \`npm run build\` (or SHOAL_DAEMON=tsx)`);
-    return { kind, cmd: process.execPath, args: [...nodeArgs, dist] };
+    return { kind, cmd: process.execPath, args: [...nodeArgs, dist], env };
   }
   if (!fs.existsSync(src)) fail(`${src} not found: the daemon has not landed yet`);
-  return { kind, cmd: process.execPath, args: [...nodeArgs, '--import', 'tsx', src] };
+  return { kind, cmd: process.execPath, args: [...nodeArgs, '--import', 'tsx', src], env };
 }
 
 /** N distinct free TCP ports on 127.0.0.1 (all held open together, then released). */
@@ -146,7 +158,9 @@ export class ShoalDaemon {
 
   start(): void {
     const { cmd, args } = this.o.launcher;
-    const env = { ...process.env };
+    // The shebang's settings, unless the caller's environment sets them (to compare), or
+    // SHOAL_SHEBANG_ENV=0 (to measure without them).
+    const env = { ...(process.env.SHOAL_SHEBANG_ENV === '0' ? {} : this.o.launcher.env), ...process.env };
     for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY']) {
       delete env[k];
     }

@@ -36,6 +36,22 @@ export interface Knobs {
   nodeArgs: string[];
   /** JSON object merged (deeply) into every daemon config. */
   configExtra: Record<string, unknown>;
+  /**
+   * BENCH_ONLY: the parts to run (S1 S2 S3 S4 S5 B, comma or space separated; S4 covers
+   * S4b). S3 needs S2's folder and S4 needs S1's, so those come along. Unset: everything.
+   */
+  only: ReadonlySet<string>;
+}
+
+export const PARTS = ['B', 'S1', 'S2', 'S3', 'S4', 'S5'] as const;
+
+function parts(raw: string | undefined): ReadonlySet<string> {
+  if (raw === undefined || raw.trim() === '') return new Set(PARTS);
+  const want = new Set(raw.toUpperCase().split(/[\s,]+/).filter(Boolean));
+  for (const p of want) if (!(PARTS as readonly string[]).includes(p)) fail(`BENCH_ONLY=${raw}: unknown part ${p} (expected ${PARTS.join(' ')})`);
+  if (want.has('S3')) want.add('S2');
+  if (want.has('S4')) want.add('S1');
+  return want;
 }
 
 function int(name: string, def: number, min = 0): number {
@@ -92,6 +108,7 @@ export function readKnobs(): Knobs {
     cli: process.env.SHOAL_CLI || null,
     nodeArgs: (process.env.SHOAL_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     configExtra,
+    only: parts(process.env.BENCH_ONLY),
   };
   if (k.smallMaxKib < k.smallMinKib) fail('SMALL_MAX_KIB < SMALL_MIN_KIB');
   return k;

@@ -150,6 +150,21 @@ export function readMem(pid: number): Mem {
 }
 
 /** All descendants of pid (children, grandchildren, ...), from /proc/<pid>/stat ppid. */
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc/PID/stat;
+ * NaN when unreadable. Less disturbed than wall time when the machine is shared.
+ */
+export function readCpuSeconds(pid: number): number {
+  try {
+    const txt = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = txt.slice(txt.lastIndexOf(')') + 2).split(' ');
+    // After "pid (comm) ", field 3 (state) is f[0]: utime is field 14, stime field 15.
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
 export function descendants(pid: number): number[] {
   const parent = new Map<number, number>();
   for (const d of fs.readdirSync('/proc')) {

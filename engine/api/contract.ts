@@ -178,6 +178,8 @@ export interface EngineStatus {
   folders: number;
   peers: number;
   errors: number;
+  /** Files being transferred right now (getTransfers' length): a change means refetch it. */
+  transfers: number;
 }
 
 export type TrayState = 'idle' | 'syncing' | 'paused' | 'error' | 'disconnected';

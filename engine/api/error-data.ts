@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'FORBIDDEN_ORIGIN'
   | 'UNKNOWN_METHOD'
   | 'SHUTTING_DOWN'
+  | 'PAUSED'
   | 'INTERNAL';
 
 export interface ErrorData {
@@ -58,6 +59,7 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'FORBIDDEN_ORIGIN',
   'UNKNOWN_METHOD',
   'SHUTTING_DOWN',
+  'PAUSED',
   'INTERNAL',
 ]);
 

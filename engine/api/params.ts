@@ -47,7 +47,8 @@ export const methodParamSchemas: Record<MethodName, z.ZodType<unknown>> = {
   getStatus: none,
   setPaused: z.strictObject({ paused: z.boolean() }),
   getDevices: none,
-  getSyncQueue: z.strictObject({ peerId: z.string().regex(/^[0-9a-f]{1,128}$/, 'is not a device id'), limit }),
+  // Device ids are base32 (engine/secrets/device.ts), folder ids hex.
+  getSyncQueue: z.strictObject({ peerId: z.string().regex(/^[A-Z2-7]{1,128}$/, 'is not a device id'), limit }),
   getTransfers: none,
   getHistory: z.strictObject({ folder: z.string().regex(/^[0-9a-f]{1,128}$/, 'is not a folder id').optional(), limit }),
   getUiPrefs: none,

@@ -30,6 +30,7 @@ export const ERROR_NUMBERS = {
   CLOCK_SKEW: 305,
   PEER_GONE: 306,
   TIMEOUT: 307,
+  PAUSED: 308,
 } as const satisfies Record<ErrorCode, number>;
 
 export function errorNumber(code: ErrorCode): number {

@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { loadConfig, type DaemonConfig } from './config.js';
-import { startHttpServer, type ApiServer, type MountHandler } from './http.js';
+import { startHttpServer, type ApiServer, type Mount, type MountHandler } from './http.js';
+import { FailureLimiter } from './http-guard.js';
 import { FileLogger, type LogLevel, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { DaemonEngine } from './types.js';
+import type { WebUi, WebUiOptions } from './webui/webui.js';
 import { shoalVersion } from './version.js';
 
 /**
@@ -21,8 +23,13 @@ export interface DaemonDeps {
   stderr?: NodeJS.WritableStream;
   /** Install SIGINT/SIGTERM handlers (default true; tests turn it off). */
   handleSignals?: boolean;
-  /** Extra HTTP mounts, e.g. `/gui` once the Web UI exists (issue 3). */
-  mounts?: Record<string, MountHandler>;
+  /** Extra HTTP mounts (tests). */
+  mounts?: Record<string, MountHandler | Mount>;
+  /**
+   * The Web UI at /gui (webui/webui.ts), on by default; `rendererDir` replaces the built
+   * renderer directory (tests serve a fixture), false leaves /gui out.
+   */
+  webUi?: false | { rendererDir?: string };
   /** Called once the API is up (tests use it to find the port). */
   onReady?(info: { url: string; engine: DaemonEngine }): void;
 }
@@ -74,15 +81,27 @@ export async function runDaemonWith(config: DaemonConfig, deps: DaemonDeps): Pro
 
     const engine = await deps.createEngine({ config, log });
     let server: ApiServer;
+    const limiter = new FailureLimiter();
+    let webUi: WebUi | null = null;
     try {
-      server = await startHttpServer({ target: engine, webui: config.webui, log, mounts: deps.mounts });
+      webUi = await startWebUi(deps, { target: engine, webui: config.webui, log, limiter });
+      server = await startHttpServer({
+        target: engine,
+        webui: config.webui,
+        log,
+        limiter,
+        mounts: { ...(webUi ? { '/gui': webUi.mount } : {}), ...deps.mounts },
+        sessionAuth: webUi?.sessionAuth,
+      });
     } catch (err) {
+      await webUi?.mount.close?.();
       await engine.close();
       throw err;
     }
     cleanups.push(() => server.close());
     log.info('HTTP API listening', { url: server.url });
     stdout.write(`shoal: API listening on ${server.url}/api\n`);
+    if (webUi) stdout.write(`shoal: Web UI at ${server.url}/gui/\n`);
 
     const stopSignals = deps.handleSignals === false ? () => {} : onStopSignals(engine, log, stderr);
     cleanups.push(stopSignals);
@@ -98,6 +117,13 @@ export async function runDaemonWith(config: DaemonConfig, deps: DaemonDeps): Pro
     await cleanup().catch(() => {});
     return fail(err instanceof ShoalError && err.code === 'BAD_CONFIG' && config.file ? `${config.file}: ${msg}` : msg);
   }
+}
+
+/** The Web UI, imported only when a daemon starts (it pulls in `ws`; `shoal --help` stays quick). */
+async function startWebUi(deps: DaemonDeps, opts: Omit<WebUiOptions, 'rendererDir'>): Promise<WebUi | null> {
+  if (deps.webUi === false) return null;
+  const { createWebUi } = await import('./webui/webui.js');
+  return createWebUi({ ...opts, rendererDir: deps.webUi?.rendererDir });
 }
 
 /** First SIGINT/SIGTERM: clean shutdown. A second one: the user means it, exit now. */

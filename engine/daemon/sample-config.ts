@@ -31,7 +31,8 @@ export function sampleConfigText(): string {
   // "download_limit": 0,
   // "upload_limit": 0,
 
-  // HTTP API (BitTorrent Sync 1.x compatible, GET /api?method=...).
+  // HTTP API (BitTorrent Sync 1.x compatible, GET /api?method=...) and the Web UI
+  // (http://<listen>/gui/, signing in with login and password when they are set).
   // Listening on anything but 127.0.0.1 / [::1] requires login and password.
   "webui": {
     "listen": "127.0.0.1:8888"

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { HASH_BYTES, type ChunkRef } from '../model/record.js';
 import type { HashJob, WorkerReply } from './hash-worker.js';
+import { SLAB_PIECE_MAX, keepBytes } from './slab.js';
 
 /**
  * Files at least this big are worth a trip to the worker (posting a job costs ~0.1 ms,
@@ -101,7 +102,8 @@ class HashWorker {
       return;
     }
     // One block for all of a file's hashes, as ChunkHasher.finish() does on this thread.
-    const block = Buffer.from(m.hashes.buffer, m.hashes.byteOffset, m.hashes.byteLength);
+    // (Kept for as long as the index knows the file: a small block goes into a slab like the rest.)
+    const block = m.hashes.byteLength <= SLAB_PIECE_MAX ? keepBytes(m.hashes) : Buffer.from(m.hashes.buffer, m.hashes.byteOffset, m.hashes.byteLength);
     const chunks: ChunkRef[] = m.sizes.map((size, i) => ({ hash: block.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), size }));
     job.resolve({ chunks, bytesRead: m.done });
   }

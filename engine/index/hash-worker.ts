@@ -61,7 +61,9 @@ async function run(job: HashJob): Promise<void> {
     const chunks = hasher.finish();
     // finish() put all hashes in one block, in order: send that block.
     const first = chunks[0]?.hash;
-    const hashes = first ? new Uint8Array(first.buffer, first.byteOffset, chunks.length * HASH_BYTES) : new Uint8Array(0);
+    // slice(): exactly these bytes cross over (a view would take its whole ArrayBuffer along,
+    // e.g. an 8 KiB slab of slab.ts for a file of few chunks).
+    const hashes = first ? new Uint8Array(first.buffer, first.byteOffset, chunks.length * HASH_BYTES).slice() : new Uint8Array(0);
     reply = { id, done: pos, hashes, sizes: chunks.map((c) => c.size) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

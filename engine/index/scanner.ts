@@ -38,7 +38,8 @@ export interface ScanOptions {
   /**
    * Files hashed at once (default 2: the hash is CPU-bound and there are 2 cores). Small
    * files (up to SMALL_FILE) do not count: they are bound by file system round trips,
-   * and hasher.ts caps them separately.
+   * and hasher.ts caps them separately; nor do files new to the index (not stat'ed first,
+   * their size is unknown until the hasher opens them).
    */
   hashConcurrency?: number;
   /** Folders listed at once (default 4: keeps libuv's 4 threads busy with lstat). */
@@ -138,6 +139,13 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
     }
     seen.add(wire);
     const abs = path.join(root, osRel);
+    if (!st && d.isFile() && opts.previous(wire) === undefined) {
+      // A file the index does not know: nothing to compare a stat with, so no lstat; the
+      // hasher's own fstat (on a descriptor opened without following symlinks) gives the
+      // entry. sizeHint 0 sends it down the small-file path, which hands bigger files on
+      // (then only hasher.ts's MAX_PARALLEL_HASHES bounds them, not hashConcurrency).
+      return hashOne(abs, wire, 0);
+    }
     try {
       st ??= await fsp.lstat(abs);
     } catch (err) {
@@ -156,23 +164,26 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
       return;
     }
     if (isUnchanged(entry, opts.previous(wire))) return emit({ status: 'unchanged', entry });
-    const hashOne = async (): Promise<void> => {
-      try {
-        const h = await hasher(abs, { signal, sizeHint: entry.size });
-        summary.hashed++;
-        if (h.changedDuringHash) summary.unstable.push(wire);
-        else await emit({ status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks });
-      } catch (err) {
-        if (signal.aborted) throw signal.reason;
-        if (err instanceof ShoalError && err.code === 'BAD_PATH') return void seen.delete(wire); // vanished
-        if (err instanceof ShoalError && err.code === 'IO_ERROR') {
-          unsure.add(wire);
-          return warn(wire, err);
-        }
-        throw err;
+    // Small files are bound by file system round trips, not CPU: hasher.ts limits them.
+    if (entry.size <= SMALL_FILE) await hashOne(abs, wire, entry.size);
+    else await hashLimit.run(() => hashOne(abs, wire, entry.size));
+  };
+
+  const hashOne = async (abs: string, wire: string, sizeHint: number): Promise<void> => {
+    try {
+      const h = await hasher(abs, { signal, sizeHint });
+      summary.hashed++;
+      if (h.changedDuringHash) summary.unstable.push(wire);
+      else await emit({ status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      if (err instanceof ShoalError && err.code === 'BAD_PATH') return void seen.delete(wire); // vanished
+      if (err instanceof ShoalError && err.code === 'IO_ERROR') {
+        unsure.add(wire);
+        return warn(wire, err);
       }
-    };
-    await (entry.size <= SMALL_FILE ? hashOne() : hashLimit.run(hashOne));
+      throw err;
+    }
   };
 
   /**

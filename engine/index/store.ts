@@ -2,6 +2,7 @@ import { Level } from 'level';
 import { ShoalError } from '../errors.js';
 import { readRecord, writeRecord, type FileRecord } from '../model/record.js';
 import { Reader, Writer } from '../util/codec.js';
+import { CHUNK_HASH } from './chunk-hash.js';
 import type { LocalStat } from './scan-entry.js';
 
 /**
@@ -72,10 +73,24 @@ interface Sub {
 /** Values read per round trip when loading a folder. */
 const LOAD_BATCH = 1000;
 
+/**
+ * A root-level key (sublevel keys all start with '!', so none can collide) naming what the
+ * stored records depend on beyond their own format bytes: the chunk hash function. An
+ * index written under another one (or before this key existed: BLAKE2b-256) is dropped
+ * whole at open, so every file is hashed again instead of chunk ids of two functions
+ * being mixed (and peers' verification failing on them).
+ */
+const FORMAT_KEY = 'index-format';
+export const INDEX_FORMAT = `chunks=${CHUNK_HASH}`;
+
 export class IndexStore {
   private closing: Promise<void> | null = null;
 
-  private constructor(private readonly db: Db) {}
+  private constructor(
+    private readonly db: Db,
+    /** True when open() found an index of another format and dropped it. */
+    readonly rebuilt: boolean,
+  ) {}
 
   static async open(dir: string): Promise<IndexStore> {
     // Small caches: the engine keeps its working set in memory and reads the DB only at start.
@@ -89,7 +104,21 @@ export class IndexStore {
       }
       throw new ShoalError('IO_ERROR', `Cannot open the index at ${dir}: ${(err as Error).message}`, { cause: err });
     }
-    return new IndexStore(db);
+    let rebuilt = false;
+    try {
+      const format = await db.get(FORMAT_KEY);
+      if (format?.toString() !== INDEX_FORMAT) {
+        if ((await db.keys({ limit: 1 }).all()).length > 0) {
+          await db.clear();
+          rebuilt = true;
+        }
+        await db.put(FORMAT_KEY, Buffer.from(INDEX_FORMAT));
+      }
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw new ShoalError('IO_ERROR', `Cannot use the index at ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    return new IndexStore(db, rebuilt);
   }
 
   folder(idHex: string): FolderStore<StoredEntry>;

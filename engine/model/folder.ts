@@ -3,14 +3,17 @@ import { ShoalError, isProgrammerError, toErrorData, type ErrorData } from '../e
 import { Announcer } from './announcer.js';
 import { ChunkReader } from './chunk-reader.js';
 import { isSynced, type Entry } from './entry.js';
+import { FileEvents } from './file-events.js';
 import type { FolderHost, FolderSetup } from './host.js';
 import { LocalChanges } from './local-changes.js';
 import { ChunkLocator } from './locator.js';
 import { checkRootPresent, writeRootMarker } from './root-marker.js';
 import type { ChunkRequest, PeerLink } from './peer-link.js';
 import { Puller } from './puller.js';
+import { downloadsFrom, needsUpload, sumLeft, uploadsTo, type QueueFile } from './queue.js';
 import { verifyRecord, type FileRecord } from './record.js';
 import { RemoteChanges } from './remote-changes.js';
+import { UploadTracker } from './upload-tracker.js';
 import { compareVersions } from './version.js';
 
 interface PeerState {
@@ -34,6 +37,8 @@ export class SyncFolder {
   readonly announcer: Announcer;
   readonly local: LocalChanges;
   readonly remote: RemoteChanges;
+  readonly events: FileEvents;
+  readonly uploads = new UploadTracker();
   prefs: FolderPrefs;
   knownHosts: string[] = [];
   indexing = false;
@@ -46,9 +51,13 @@ export class SyncFolder {
   private started = false;
   private closed = false;
   private hadWork = false;
+  /** Bumped whenever entries or peers' indexes change: what is left to upload is cached by it. */
+  private changeGen = 0;
+  private upMemo = { gen: -1, bytes: 0 };
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
     this.prefs = { ...setup.prefs };
+    this.events = new FileEvents(host, this);
     this.reader = new ChunkReader(setup.root);
     this.announcer = new Announcer(() => [...this.peers.values()].map((p) => p.link));
     this.local = new LocalChanges(this);
@@ -142,6 +151,7 @@ export class SyncFolder {
 
   addPeer(link: PeerLink): void {
     if (this.closed) return;
+    this.changeGen++;
     this.peers.set(link.id, { link, index: new Map(), complete: false });
     this.announcer.sendFull(link, this.announceable());
     this.puller.kick();
@@ -150,6 +160,7 @@ export class SyncFolder {
   /** Detach a peer; `link` guards against removing a newer connection to the same device. */
   removePeer(id: string, link?: PeerLink): void {
     if (link && this.peers.get(id)?.link !== link) return;
+    this.changeGen++;
     this.peers.delete(id);
     this.puller.kick();
   }
@@ -164,6 +175,7 @@ export class SyncFolder {
   onIndex(peerId: string, records: FileRecord[], complete: boolean): void {
     const peer = this.peers.get(peerId);
     if (!peer || this.closed || this.error) return;
+    this.changeGen++;
     let bad = 0;
     for (const r of records) {
       if (!verifyRecord(this.keys.folderId, this.keys.publicKey, r)) {
@@ -187,18 +199,26 @@ export class SyncFolder {
   async serve(peerId: string, req: ChunkRequest): Promise<Buffer> {
     if (this.error) throw new ShoalError('FOLDER_PATH_MISSING', this.error.message);
     if (!this.peers.has(peerId)) throw new ShoalError('AUTH_FAILED', 'Folder not shared with this peer');
+    // The requester backs off from a paused device for a moment (peer-session.ts).
+    if (this.host.paused()) throw new ShoalError('PAUSED', `${this.host.prefs().device_name} has paused syncing.`);
     const e = this.entries.get(req.path);
     const disk = e?.disk;
     if (!e || !disk || disk.deleted || disk.kind !== 'file' || e.localChanged) {
       throw new ShoalError('BAD_REQUEST', 'File not available');
     }
-    return this.reader.read(disk, req);
+    const data = await this.reader.read(disk, req);
+    const sent = this.uploads.served(disk, peerId, req.size);
+    if (sent !== null) {
+      this.host.emit('transferProgress', { folder: this.id, path: disk.path, direction: 'up', peerId, bytesDone: sent, bytesTotal: disk.size });
+    }
+    return data;
   }
 
-  /** Peers that announced exactly this version of a file. */
+  /** Peers that announced exactly this version of a file (and are not paused). */
   peersHaving(record: FileRecord): PeerLink[] {
     const out: PeerLink[] = [];
     for (const p of this.peers.values()) {
+      if (p.link.paused) continue;
       const theirs = p.index.get(record.path);
       if (theirs && !theirs.deleted && compareVersions(theirs.version, record.version) === 'equal') out.push(p.link);
     }
@@ -208,6 +228,7 @@ export class SyncFolder {
   // ---- persistence
 
   markDirty(e: Entry): void {
+    this.changeGen++;
     this.removed.delete(e.record.path);
     this.dirty.add(e.record.path);
     this.scheduleFlush();
@@ -245,7 +266,7 @@ export class SyncFolder {
   }
 
   maybeFinished(): void {
-    if (!this.hadWork || this.puller.pendingCount > 0 || this.indexing) return;
+    if (!this.hadWork || this.puller.pendingCount > 0 || this.remote.heldCount > 0 || this.indexing) return;
     this.hadWork = false;
     this.host.emit('syncFinished', { folder: this.id, dir: this.root, at: this.host.now() });
   }
@@ -274,32 +295,52 @@ export class SyncFolder {
     };
   }
 
-  /** Bytes connected peers still lack of what we have. */
+  /** Bytes connected peers still lack of what we have (one peer's, or all of them). */
   upBytes(peerId?: string): number {
-    let n = 0;
-    for (const p of this.peers.values()) {
-      if (peerId && p.link.id !== peerId) continue;
-      if (!p.complete) continue;
-      for (const e of this.entries.values()) {
-        if (!isSynced(e) || e.record.deleted || e.record.kind !== 'file') continue;
-        const theirs = p.index.get(e.record.path);
-        if (!theirs || compareVersions(theirs.version, e.record.version) === 'older') n += e.record.size;
-      }
+    if (peerId !== undefined) {
+      const p = this.peers.get(peerId);
+      return p ? sumLeft(uploadsTo(this, p)) : 0;
     }
-    return n;
+    if (this.upMemo.gen !== this.changeGen) {
+      let n = 0;
+      for (const p of this.peers.values()) n += sumLeft(uploadsTo(this, p));
+      this.upMemo = { gen: this.changeGen, bytes: n };
+    }
+    return this.upMemo.bytes;
   }
 
-  /** Bytes we still need that this peer has. */
+  /** Bytes still to arrive of the files we need that this peer has. */
   downBytes(peerId: string): number {
     const p = this.peers.get(peerId);
-    if (!p) return 0;
-    let n = 0;
-    for (const e of this.entries.values()) {
-      if (!this.puller.isPulling(e.record.path)) continue;
-      const theirs = p.index.get(e.record.path);
-      if (theirs && compareVersions(theirs.version, e.record.version) === 'equal') n += e.record.size;
-    }
-    return n;
+    return p ? sumLeft(downloadsFrom(this, p)) : 0;
+  }
+
+  /** The files behind downBytes / upBytes for one peer. */
+  queueWith(peerId: string): { download: Iterable<QueueFile>; upload: Iterable<QueueFile> } {
+    const p = this.peers.get(peerId);
+    if (!p) return { download: [], upload: [] };
+    return { download: downloadsFrom(this, p), upload: uploadsTo(this, p) };
+  }
+
+  /** Nothing left to move with this peer, as far as its complete index tells. */
+  syncedWith(peerId: string): boolean {
+    const p = this.peers.get(peerId);
+    if (!p || !p.complete) return false;
+    if (!downloadsFrom(this, p).next().done) return false;
+    for (const e of this.entries.values()) if (needsUpload(e, p)) return false;
+    return true;
+  }
+
+  /** Anything left to download, apply or upload in this folder. */
+  get busy(): boolean {
+    return this.puller.pendingCount > 0 || this.remote.heldCount > 0 || this.upBytes() > 0;
+  }
+
+  /** Syncing resumed on this device: finish and continue what the pause held. */
+  resume(): void {
+    if (this.closed || this.error) return;
+    this.remote.resume();
+    this.puller.resume();
   }
 
   async close(): Promise<void> {
@@ -308,6 +349,7 @@ export class SyncFolder {
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.announcer.flush();
+    this.events.flush();
     await this.puller.close();
     await this.setup.indexer.close();
     await this.reader.close();

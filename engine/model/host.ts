@@ -25,6 +25,8 @@ export interface FolderHost {
   log: LoggerLike;
   /** Display name of a device id ('' for this device). */
   deviceName(id: string): string;
+  /** Syncing is paused on this device: no data moves and peers' changes wait. */
+  paused(): boolean;
 }
 
 export interface FolderSetup {

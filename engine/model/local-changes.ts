@@ -177,14 +177,8 @@ export class LocalChanges {
     this.commit(next);
     const existed = !!e?.disk && !e.disk.deleted;
     if (hit.kind === 'file') {
-      f.host.emit(existed ? 'fileUpdated' : 'fileAdded', {
-        folder: f.id,
-        dir: f.root,
-        path: hit.path,
-        device: '',
-        at: f.host.now(),
-        size: hit.size,
-      });
+      if (existed) f.events.changed('fileUpdated', hit.path, '', hit.size);
+      else f.events.localAdded(record);
     }
   }
 
@@ -216,12 +210,11 @@ export class LocalChanges {
         deleted: true,
         version: bumpVersion(mergeVersions(e.record.version, e.disk.version), f.host.deviceId),
       });
+      const old = e.disk;
       f.puller.cancel(p);
-      f.locator.removeFile(e.disk);
+      f.locator.removeFile(old);
       this.commit({ record, disk: record, stat: null, localChanged: false });
-      if (record.kind === 'file') {
-        f.host.emit('fileDeleted', { folder: f.id, dir: f.root, path: p, device: '', at: f.host.now() });
-      }
+      if (record.kind === 'file') f.events.deleted(p, old.kind === 'file' ? old : null, '');
     }
   }
 

@@ -22,4 +22,6 @@ export interface PeerLink {
   request(req: ChunkRequest): Promise<Buffer>;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** The peer refused a request because it paused syncing: ask it again a bit later. */
+  readonly paused: boolean;
 }

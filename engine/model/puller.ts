@@ -3,6 +3,7 @@ import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
 import { FileAssembler, type ArchiveFn } from '../transfer/assembler.js';
 import type { ChunkLocator } from './locator.js';
 import type { PeerLink } from './peer-link.js';
+import { RateWindow } from './rate-window.js';
 import type { FileRecord } from './record.js';
 
 /**
@@ -28,6 +29,23 @@ export interface PullHost {
   onPulled(record: FileRecord, info: { fromPeers: string[]; copiedBytes: number; fetchedBytes: number }): Promise<void>;
   onPullFailed(record: FileRecord, err: ShoalError): void;
   onProgress(record: FileRecord, peerId: string, done: number): void;
+  /** Syncing is paused: no requests leave and nothing is put in place until resume(). */
+  paused(): boolean;
+  /**
+   * Bytes in flight allowed to this peer (default: the puller's window). A rate-limited link
+   * needs only a few seconds' worth; more would keep arriving long after a pause.
+   */
+  windowFor?(peer: PeerLink): number;
+}
+
+/** A file being downloaded right now, as the Transfers tab shows it. */
+export interface ActiveDownload {
+  record: FileRecord;
+  done: number;
+  /** Peers we asked for its chunks. */
+  peers: string[];
+  /** bytes/s over the last seconds. */
+  speed: number;
 }
 
 export interface PullerOptions {
@@ -52,9 +70,14 @@ interface Job {
   doneBytes: number;
   failed: boolean;
   finalizing: boolean;
+  /** Peers asked for chunks of this file. */
+  askedPeers: Set<string>;
+  rate: RateWindow;
 }
 
 const MAX_CHUNK_RETRIES = 4;
+/** A download counts as transferring while bytes arrived this recently (or requests are out). */
+const ACTIVE_MS = 3000;
 
 export class Puller {
   private readonly queue: string[] = [];
@@ -110,12 +133,43 @@ export class Puller {
 
   get pendingBytes(): number {
     let n = 0;
-    for (const [p, r] of this.wanted) n += r.size - (this.jobs.get(p)?.doneBytes ?? 0);
+    for (const p of this.wanted.keys()) n += this.leftBytes(p);
     return n;
   }
 
   isPulling(p: string): boolean {
     return this.wanted.has(p);
+  }
+
+  /** The versions wanted on disk and not there yet. */
+  wantedRecords(): Iterable<FileRecord> {
+    return this.wanted.values();
+  }
+
+  /** Bytes of a wanted file still to arrive (0 when not wanted). */
+  leftBytes(p: string): number {
+    const r = this.wanted.get(p);
+    if (!r) return 0;
+    const job = this.jobs.get(p);
+    return Math.max(0, r.size - (job && job.record === r ? job.doneBytes : 0));
+  }
+
+  /** Files with bytes moving right now (requests out, or data in the last seconds). */
+  transfers(): ActiveDownload[] {
+    const now = Date.now();
+    const out: ActiveDownload[] = [];
+    for (const job of this.jobs.values()) {
+      if (!job.asm || job.failed || job.finalizing) continue;
+      if (job.inflight === 0 && now - job.rate.lastAt > ACTIVE_MS) continue;
+      out.push({ record: job.record, done: job.doneBytes, peers: [...job.askedPeers], speed: job.rate.rate(now) });
+    }
+    return out;
+  }
+
+  /** Syncing resumed: put in place what completed while paused, and ask for the rest. */
+  resume(): void {
+    for (const job of this.jobs.values()) void this.maybeFinish(job).catch((err) => this.fail(job, err));
+    this.kick();
   }
 
   /** New peers or new announcements: try again. */
@@ -146,6 +200,7 @@ export class Puller {
   }
 
   private pump(): void {
+    if (this.host.paused()) return;
     // Start new jobs.
     while (this.jobs.size < this.maxActive && this.queue.length > 0) {
       const p = this.queue.shift()!;
@@ -171,11 +226,12 @@ export class Puller {
           const idx = job.remote[job.next]!;
           const size = job.record.chunks[idx]!.size;
           const used = this.inflightByPeer.get(peer.id) ?? 0;
+          const window = this.host.windowFor?.(peer) ?? this.window;
           if (this.windowFull.has(peer.id)) {
-            if (used > this.window - this.window / 8) continue;
+            if (used > window - window / 8) continue;
             this.windowFull.delete(peer.id);
           }
-          if (used > 0 && used + size > this.window) {
+          if (used > 0 && used + size > window) {
             this.windowFull.add(peer.id);
             continue;
           }
@@ -202,6 +258,8 @@ export class Puller {
       doneBytes: 0,
       failed: false,
       finalizing: false,
+      askedPeers: new Set(),
+      rate: new RateWindow(),
     };
     this.jobs.set(record.path, job);
     void this.prepare(job).catch((err) => this.fail(job, err));
@@ -257,6 +315,7 @@ export class Puller {
     const chunk = job.record.chunks[idx]!;
     const offset = job.asm!.offsetOf(idx);
     job.inflight++;
+    job.askedPeers.add(peer.id);
     this.inflightByPeer.set(peer.id, (this.inflightByPeer.get(peer.id) ?? 0) + chunk.size);
     const release = (): void => {
       job.inflight--;
@@ -269,6 +328,7 @@ export class Puller {
         await job.asm!.writeChunk(idx, data);
         job.fetchedBytes += chunk.size;
         job.doneBytes += chunk.size;
+        job.rate.add(chunk.size, Date.now());
         job.fromPeers.add(peer.id);
         this.host.onProgress(job.record, peer.id, job.doneBytes);
       })
@@ -289,7 +349,10 @@ export class Puller {
 
   private retry(job: Job, idx: number, err: unknown): void {
     if (job.failed) return;
-    const n = (job.retries.get(idx) ?? 0) + 1;
+    // A peer that paused syncing is not failing: its link reports paused for a while, so
+    // the chunk waits for another source or for that peer to resume, without using up retries.
+    const paused = err instanceof ShoalError && err.code === 'PAUSED';
+    const n = (job.retries.get(idx) ?? 0) + (paused ? 0 : 1);
     job.retries.set(idx, n);
     if (n > MAX_CHUNK_RETRIES) {
       this.fail(job, err);
@@ -300,7 +363,7 @@ export class Puller {
   }
 
   private async maybeFinish(job: Job): Promise<void> {
-    if (job.failed || job.finalizing || !job.asm) return;
+    if (job.failed || job.finalizing || !job.asm || this.host.paused()) return;
     if (job.inflight > 0 || job.copying > 0 || job.next < job.remote.length) return;
     if (job.asm.missing().length > 0) return;
     job.finalizing = true;

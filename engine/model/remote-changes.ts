@@ -6,6 +6,7 @@ import { applyDelete, applyDir } from '../transfer/apply.js';
 import type { ArchiveFn } from '../transfer/assembler.js';
 import { decide } from './decide.js';
 import { isSynced, type Entry, type LocalStat } from './entry.js';
+import { contentKey } from './file-events.js';
 import type { SyncFolder } from './folder.js';
 import type { PullHost } from './puller.js';
 import { sameContent, type FileRecord } from './record.js';
@@ -13,11 +14,16 @@ import { sameContent, type FileRecord } from './record.js';
 const RETRY_FAILED_PULL_MS = 5000;
 const RENAME_WINDOW_MS = 10_000;
 const PROGRESS_EVERY_MS = 250;
+/** With a download limit, keep about this much time's worth of chunks requested from a peer. */
+const LIMITED_WINDOW_S = 4;
+const MIN_WINDOW_BYTES = 1024 * 1024;
+const MAX_WINDOW_BYTES = 16 * 1024 * 1024;
 
 /**
  * Applies what peers announce: decides (newer / older / conflict), then puts the accepted
  * version on disk — downloads through the puller, deletions and directories directly —
- * always archiving what it replaces or removes first.
+ * always archiving what it replaces or removes first. While syncing is paused the decisions
+ * are still made (the index stays current) but nothing touches the disk until resume().
  */
 export class RemoteChanges {
   /** Paths we are changing on disk right now (the watcher's echo is deferred). */
@@ -27,6 +33,10 @@ export class RemoteChanges {
   private readonly lastProgress = new Map<string, number>();
   private deleteQueue: Array<{ e: Entry; peerId: string }> = [];
   private deleteScheduled = false;
+  /** Where a download's old version was archived, by path (for the conflict event). */
+  private readonly archivedAs = new Map<string, string>();
+  /** Deletions and directories accepted while paused, by path. */
+  private readonly held = new Map<string, { e: Entry; peerId: string }>();
 
   constructor(private readonly f: SyncFolder) {}
 
@@ -72,14 +82,34 @@ export class RemoteChanges {
     f.maybeFinished();
   }
 
+  /** Changes held while paused (they keep syncFinished from being reported). */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Syncing resumed: apply what was held, unless superseded meanwhile. */
+  resume(): void {
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const { e, peerId } of held) {
+      if (this.f.entries.get(e.record.path) === e && !isSynced(e)) this.apply(e, peerId);
+    }
+    this.f.maybeFinished();
+  }
+
   private apply(e: Entry, peerId: string): void {
     const f = this.f;
     const r = e.record;
+    this.held.delete(r.path); // superseded by this newer change
     if (r.deleted) {
       if (!e.disk || e.disk.deleted) {
         e.disk = r;
         e.stat = null;
         f.announcer.announce(r);
+        return;
+      }
+      if (f.host.paused()) {
+        this.held.set(r.path, { e, peerId });
         return;
       }
       this.deleteQueue.push({ e, peerId });
@@ -90,6 +120,10 @@ export class RemoteChanges {
       return;
     }
     if (r.kind === 'dir') {
+      if (f.host.paused()) {
+        this.held.set(r.path, { e, peerId });
+        return;
+      }
       void this.guard(r.path, async () => {
         await applyDir(f.root, r.path, r.mode);
         const st = await fs.stat(path.join(f.root, r.path));
@@ -113,6 +147,11 @@ export class RemoteChanges {
     this.deleteScheduled = false;
     const batch = this.deleteQueue;
     this.deleteQueue = [];
+    if (this.f.host.paused()) {
+      // Paused after these were queued: they wait for resume() like the rest.
+      for (const item of batch) this.held.set(item.e.record.path, item);
+      return;
+    }
     // Deepest paths first so directories are empty when their turn comes.
     batch.sort((a, b) => b.e.record.path.split('/').length - a.e.record.path.split('/').length);
     for (const { e, peerId } of batch) {
@@ -144,7 +183,8 @@ export class RemoteChanges {
           f.locator.removeFile(old);
           // A rename arrives as a delete plus an add: the add copies its chunks from here.
           if (archivedAs) f.locator.addFile({ ...old, path: archivedAs });
-          this.recentlyDeleted.set(chunkListKey(old), { path: r.path, at: f.host.now() });
+          const key = contentKey(old);
+          if (key !== null) this.recentlyDeleted.set(key, { path: r.path, at: f.host.now() });
         }
         f.reader.invalidate(r.path);
         e.disk = r;
@@ -152,9 +192,7 @@ export class RemoteChanges {
         e.localChanged = false;
         f.markDirty(e);
         f.announcer.announce(r);
-        if (r.kind === 'file') {
-          f.host.emit('fileDeleted', { folder: f.id, dir: f.root, path: r.path, device: f.host.deviceName(r.origin), at: f.host.now() });
-        }
+        if (r.kind === 'file') f.events.deleted(r.path, old?.kind === 'file' ? old : null, f.host.deviceName(r.origin));
       });
     }
     this.f.maybeFinished();
@@ -198,7 +236,23 @@ export class RemoteChanges {
         if (!e?.stat || !e.disk || e.disk.deleted) return null;
         return { size: e.stat.size, mtimeMs: e.stat.mtimeMs };
       },
-      archiver: () => this.archiver(),
+      archiver: (rel) => {
+        const archive = this.archiver();
+        if (!archive) return null;
+        return async (abs) => {
+          const res = await archive(abs);
+          if (res && 'archivedAs' in res) this.archivedAs.set(rel, res.archivedAs as string);
+          return res;
+        };
+      },
+      paused: () => f.host.paused(),
+      // Requests beyond what the limit lets through in a few seconds only queue up on the
+      // way, and would keep arriving long after a pause or a change of the limit.
+      windowFor: (peer) => {
+        const p = f.host.prefs();
+        if (p.download_limit <= 0 || (peer.lan && !p.rate_limit_local_peers)) return MAX_WINDOW_BYTES;
+        return Math.min(MAX_WINDOW_BYTES, Math.max(MIN_WINDOW_BYTES, p.download_limit * 1024 * LIMITED_WINDOW_S));
+      },
       onPulled: (record, info) => this.pulled(record, info),
       onPullFailed: (record, err) => this.pullFailed(record, err),
       onProgress: (record, peerId, done) => {
@@ -242,20 +296,20 @@ export class RemoteChanges {
     f.reader.invalidate(record.path);
     f.markDirty(e);
     if (e.record === record) f.announcer.announce(record);
-    const base = { folder: f.id, dir: f.root, path: record.path, device: f.host.deviceName(record.origin), at: f.host.now() };
+    const device = f.host.deviceName(record.origin);
     const renamedFrom = this.renameSource(record, info);
-    if (this.conflicts.delete(record.path)) {
-      f.host.emit('conflict', { ...base, archivedAs: '.SyncArchive/' + record.path });
-    }
-    if (renamedFrom) f.host.emit('fileRenamed', { ...base, from: renamedFrom });
-    else f.host.emit(previous ? 'fileUpdated' : 'fileAdded', { ...base, size: record.size });
+    const archivedAs = this.archivedAs.get(record.path) ?? '.SyncArchive/' + record.path;
+    this.archivedAs.delete(record.path);
+    if (this.conflicts.delete(record.path)) f.events.conflict(record.path, device, archivedAs);
+    if (renamedFrom) f.events.renamed(record.path, renamedFrom, device);
+    else f.events.changed(previous ? 'fileUpdated' : 'fileAdded', record.path, device, record.size);
     if (!ours) f.local.pathChanged(record.path);
     f.maybeFinished();
   }
 
   private renameSource(record: FileRecord, info: { fetchedBytes: number }): string | null {
-    if (info.fetchedBytes > 0 || record.size === 0) return null;
-    const key = chunkListKey(record);
+    const key = contentKey(record);
+    if (info.fetchedBytes > 0 || key === null) return null;
     const hit = this.recentlyDeleted.get(key);
     const now = this.f.host.now();
     for (const [k, v] of this.recentlyDeleted) if (now - v.at > RENAME_WINDOW_MS) this.recentlyDeleted.delete(k);
@@ -266,6 +320,7 @@ export class RemoteChanges {
 
   private pullFailed(record: FileRecord, err: ShoalError): void {
     const f = this.f;
+    this.archivedAs.delete(record.path);
     f.reportError(new ShoalError(err.code, `Could not download ${record.path}: ${err.message}`));
     if (err.code === 'DISK_FULL' || err.code === 'FOLDER_PATH_MISSING') return;
     const timer = setTimeout(() => {
@@ -274,11 +329,4 @@ export class RemoteChanges {
     }, RETRY_FAILED_PULL_MS);
     timer.unref();
   }
-}
-
-/** Identifies a file's content cheaply (size, chunk count, first and last chunk). */
-function chunkListKey(r: FileRecord): string {
-  const first = r.chunks[0]?.hash.toString('base64') ?? '';
-  const last = r.chunks[r.chunks.length - 1]?.hash.toString('base64') ?? '';
-  return `${r.size}:${r.chunks.length}:${first}:${last}`;
 }

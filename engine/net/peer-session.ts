@@ -7,6 +7,8 @@ import { membershipProof, verifyMembershipProof } from '../secrets/secret.js';
 import type { SyncFolder } from '../model/folder.js';
 
 const REQUEST_TIMEOUT_MS = 60_000;
+/** After a PAUSED refusal, how long the peer is left alone before we ask it again. */
+const PEER_PAUSED_RETRY_MS = 3000;
 
 interface Pending {
   resolve(data: Buffer): void;
@@ -28,6 +30,9 @@ export class PeerSession {
   private readonly joinVerified = new Set<string>();
   readonly joined = new Map<string, FolderLink>();
   closed = false;
+  /** Until then (Date.now() ms) the peer is known to have paused syncing. */
+  pausedUntil = 0;
+  private pausedTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly conn: PeerConnection,
@@ -81,6 +86,7 @@ export class PeerSession {
         return;
       }
       case 'fail': {
+        if (msg.code === 'PAUSED') this.peerPaused();
         const p = this.take(msg.id);
         p?.reject(new ShoalError(msg.code, msg.message));
         return;
@@ -88,6 +94,27 @@ export class PeerSession {
       default:
         return;
     }
+  }
+
+  /**
+   * The peer refused a chunk request because it paused syncing. Its links report paused
+   * (the puller picks other sources) until the retry time, then the folders try again.
+   */
+  private peerPaused(): void {
+    this.pausedUntil = Date.now() + PEER_PAUSED_RETRY_MS;
+    if (!this.pausedTimer) this.retryAfterPause(PEER_PAUSED_RETRY_MS);
+  }
+
+  private retryAfterPause(ms: number): void {
+    this.pausedTimer = setTimeout(() => {
+      this.pausedTimer = null;
+      if (this.closed) return;
+      // Later refusals pushed the time further out: wait for that.
+      const left = this.pausedUntil - Date.now();
+      if (left > 0) return this.retryAfterPause(left);
+      for (const link of this.joined.values()) link.folder.puller.kick();
+    }, ms);
+    this.pausedTimer.unref();
   }
 
   private onJoin(folderId: Buffer, proof: Buffer): void {
@@ -168,6 +195,7 @@ export class PeerSession {
   closedWith(reason: ShoalError): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.pausedTimer) clearTimeout(this.pausedTimer);
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(new ShoalError('PEER_GONE', `Peer disconnected: ${reason.message}`));
@@ -199,6 +227,9 @@ export class FolderLink implements PeerLink {
   }
   get bytesOut(): number {
     return this.session.conn.bytesOut;
+  }
+  get paused(): boolean {
+    return Date.now() < this.session.pausedUntil;
   }
 
   sendIndex(records: FileRecord[], complete: boolean): void {

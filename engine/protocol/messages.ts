@@ -71,7 +71,7 @@ const KNOWN_CODES: Readonly<Record<ErrorCode, true>> = {
   IO_ERROR: true, HASH_MISMATCH: true, PROTOCOL_ERROR: true, FRAME_TOO_LARGE: true,
   HANDSHAKE_FAILED: true, AUTH_FAILED: true, BAD_SIGNATURE: true, CLOCK_SKEW: true, PEER_GONE: true,
   TIMEOUT: true, UNAUTHORIZED: true, FORBIDDEN_ORIGIN: true, UNKNOWN_METHOD: true, SHUTTING_DOWN: true,
-  INTERNAL: true,
+  PAUSED: true, INTERNAL: true,
 };
 
 /** Cut a string to at most `max` UTF-8 bytes without splitting a character. */

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { FolderPrefs, Prefs } from '../api/contract.js';
+import type { FolderPrefs, Prefs, UiPrefs } from '../api/contract.js';
+import { uiPrefsPartialSchema } from '../api/params.js';
 import { describeIssues } from '../daemon/config-errors.js';
 import { hostPortSchema, partialFolderPrefsSchema, partialPrefsSchema } from '../daemon/config-schema.js';
 import { ShoalError } from '../errors.js';
@@ -9,8 +10,9 @@ import { ShoalError } from '../errors.js';
 /**
  * storage_path/settings.json: what was changed through the API and must survive a restart —
  * folders added through the API, per-folder switches and known hosts set through the API
- * (also for folders that come from the config file), and global pref overrides. How this
- * combines with the config file is settings/effective.ts.
+ * (also for folders that come from the config file), global pref overrides, whether syncing
+ * is paused, and the app's UI preferences. How this combines with the config file is
+ * settings/effective.ts.
  *
  * Writes are atomic (temp file, fsync, rename, fsync dir) so a crash leaves either the old
  * or the new file, and the previous good file is kept as settings.json.bak.
@@ -33,14 +35,26 @@ const storedSettingsSchema = z.strictObject({
   version: z.literal(1),
   prefs: partialPrefsSchema.default({}),
   folders: z.array(storedFolderSchema).default([]),
+  /** Syncing paused by the user (setPaused); survives restarts like BitTorrent Sync's pause. */
+  paused: z.boolean().default(false),
+  /** UI preferences changed by the user; the rest are defaults (see uiPrefsOf). */
+  ui: uiPrefsPartialSchema.default({}),
 });
 
 export type StoredFolder = z.output<typeof storedFolderSchema>;
 export type StoredSettings = z.output<typeof storedSettingsSchema>;
 
 export function emptySettings(): StoredSettings {
-  return { version: 1, prefs: {}, folders: [] };
+  return { version: 1, prefs: {}, folders: [], paused: false, ui: {} };
 }
+
+export const DEFAULT_UI_PREFS: Readonly<UiPrefs> = {
+  start_at_login: false,
+  notify_sync_finished: true,
+  notify_conflicts: true,
+  notify_new_devices: true,
+  notify_errors: true,
+};
 
 /** Read and validate settings.json; a missing file is empty settings, a corrupt one is BAD_CONFIG. */
 export function readSettings(file: string): StoredSettings {
@@ -131,6 +145,27 @@ export class SettingsStore {
   setPrefs(prefs: Partial<Prefs>): void {
     this.update((d) => {
       d.prefs = { ...d.prefs, ...prefs };
+    });
+  }
+
+  get paused(): boolean {
+    return this.data.paused;
+  }
+
+  setPaused(paused: boolean): void {
+    this.update((d) => {
+      d.paused = paused;
+    });
+  }
+
+  /** The UI preferences in effect: defaults, overridden by what the user changed. */
+  get uiPrefs(): UiPrefs {
+    return { ...DEFAULT_UI_PREFS, ...this.data.ui };
+  }
+
+  setUiPrefs(change: Partial<UiPrefs>): void {
+    this.update((d) => {
+      d.ui = { ...d.ui, ...change };
     });
   }
 

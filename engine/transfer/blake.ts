@@ -1,25 +1,16 @@
-import sodium from 'sodium-native';
+import { chunkHash as hash, chunkHashEquals } from '../index/chunk-hash.js';
 
 /**
- * Chunk verification with BLAKE2b-256, straight from sodium (the index hasher is built
- * separately; this keeps transfer/ free of that dependency).
- *
- * One scratch output buffer for the whole process: crypto_generichash is synchronous and
- * the comparison follows immediately with no `await` in between, so concurrent callers
- * can never observe each other's result. Saves a 32-byte allocation per chunk.
+ * Chunk verification: the one chunk hash of engine/index/chunk-hash.ts (BLAKE3-256), so
+ * what the receiver checks is always what the sender's indexer computed.
  */
-const scratch = Buffer.alloc(32);
 
-/** True when BLAKE2b-256(data) equals `expected`. Hashes are public, so no constant-time compare. */
+/** True when the chunk hash of `data` equals `expected`. Hashes are public, so no constant-time compare. */
 export function chunkMatches(data: Buffer, expected: Buffer): boolean {
-  if (expected.length !== 32) return false;
-  sodium.crypto_generichash(scratch, data);
-  return scratch.equals(expected);
+  return chunkHashEquals(data, expected);
 }
 
 /** Hash into a fresh buffer (tests, and the rare zero-chunk cache). */
-export function blake2b256(data: Buffer): Buffer {
-  const out = Buffer.alloc(32);
-  sodium.crypto_generichash(out, data);
-  return out;
+export function chunkHash(data: Buffer): Buffer {
+  return hash(data);
 }

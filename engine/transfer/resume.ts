@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { FileRecord } from '../model/record.js';
-import { blake2b256, chunkMatches } from './blake.js';
+import { chunkHash, chunkMatches } from './blake.js';
 import { isAllZero, readFully } from './io.js';
 import type { ChunkLayout } from './layout.js';
 
@@ -29,7 +29,7 @@ export async function verifyTempChunks(fh: FileHandle, record: FileRecord, layou
     if (isAllZero(view)) {
       // Probably a hole; still a valid chunk if the real content is all zeros.
       let zh = zeroHashes.get(size);
-      if (!zh) zeroHashes.set(size, (zh = blake2b256(view)));
+      if (!zh) zeroHashes.set(size, (zh = chunkHash(view)));
       if (zh.equals(hash)) present.push(i);
     } else if (chunkMatches(view, hash)) {
       present.push(i);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import sodium from 'sodium-native';
+import { chunkHash } from '../../engine/index/chunk-hash.js';
 import type { ShoalError } from '../../engine/errors.js';
 import { HASH_BYTES, SIG_BYTES, signRecord, type FileRecord } from '../../engine/model/record.js';
 import { FrameOpener, FrameReader, FrameSealer } from '../../engine/protocol/frames.js';
@@ -235,8 +236,7 @@ export function randomSigningKey(): Buffer {
  * changedAt), carrying `content` — signed with `signingKey` for `folderId`.
  */
 export function forgedRecord(folderId: Buffer, signingKey: Buffer, rel: string, content: Buffer | null, origin = 'FORGERDEVICEID00000000000'): FileRecord {
-  const hash = Buffer.alloc(HASH_BYTES);
-  if (content) sodium.crypto_generichash(hash, content);
+  const hash = content ? chunkHash(content) : Buffer.alloc(HASH_BYTES);
   return signRecord(folderId, signingKey, {
     path: rel,
     kind: 'file',

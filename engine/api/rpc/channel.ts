@@ -13,6 +13,7 @@ export type RpcMessage =
 
 /** A bidirectional message pipe. Each transport adapts its native object to this. */
 export interface Channel {
+  /** May throw for a message the transport cannot carry (not cloneable, too large); never after close. */
   send(msg: RpcMessage): void;
   /** Incoming messages are untrusted `unknown`; the server and client check them. */
   onMessage(fn: (msg: unknown) => void): () => void;

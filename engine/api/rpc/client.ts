@@ -83,7 +83,13 @@ export function createEngineClient(channel: Channel): EngineClient {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        channel.send({ t: 'call', id, method, params: params ?? {} });
+        try {
+          channel.send({ t: 'call', id, method, params: params ?? {} });
+        } catch {
+          // e.g. params that cannot be cloned or serialized: no answer will ever come.
+          pending.delete(id);
+          reject(new EngineCallError({ code: 'BAD_REQUEST', message: `${method}: the parameters cannot be sent.` }));
+        }
       });
     },
     on(event, fn) {

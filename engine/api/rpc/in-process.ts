@@ -37,6 +37,11 @@ class LocalEnd implements Channel {
   }
 
   onClose(fn: () => void): () => void {
+    if (this.closed) {
+      // Subscribing after the end must still hear about it, or the subscriber leaks.
+      queueMicrotask(fn);
+      return () => {};
+    }
     this.closeFns.add(fn);
     return () => this.closeFns.delete(fn);
   }

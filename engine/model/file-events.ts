@@ -1,0 +1,119 @@
+import type { EngineEvents } from '../api/contract.js';
+import type { FolderHost } from './host.js';
+import type { FileRecord } from './record.js';
+
+/**
+ * Emits a folder's file events (fileAdded, fileUpdated, fileDeleted, fileRenamed, conflict)
+ * so that a rename reads as one rename. A rename reaches us as a deletion plus an addition
+ * (from the watcher, or from a peer's index), so a deletion is held back briefly: if the
+ * same content shows up under another name meanwhile, one fileRenamed replaces both.
+ */
+const HOLD_DELETE_MS = 2000;
+
+type Base = EngineEvents['fileDeleted'];
+
+interface Held {
+  payload: Base;
+  /** Content identity of the deleted file (see contentKey); null: never paired. */
+  key: string | null;
+  timer: NodeJS.Timeout;
+}
+
+export class FileEvents {
+  private readonly held = new Map<string, Held>();
+
+  constructor(
+    private readonly host: FolderHost,
+    private readonly folder: { id: string; root: string },
+  ) {}
+
+  base(path: string, device: string): Base {
+    return { folder: this.folder.id, dir: this.folder.root, path, device, at: this.host.now() };
+  }
+
+  /** A file changed or appeared (from a peer, or an edit here). */
+  changed(kind: 'fileAdded' | 'fileUpdated', path: string, device: string, size: number): void {
+    this.release(path);
+    this.host.emit(kind, { ...this.base(path, device), size });
+  }
+
+  /**
+   * A new file appeared on this device's disk. Deleted here a moment ago under the same name:
+   * an update (delete and recreate); with the same content under another name: a rename.
+   */
+  localAdded(record: FileRecord): void {
+    const same = this.held.get(record.path);
+    if (same) {
+      this.drop(record.path);
+      this.host.emit('fileUpdated', { ...this.base(record.path, ''), size: record.size });
+      return;
+    }
+    const key = contentKey(record);
+    if (key !== null) {
+      for (const [from, h] of this.held) {
+        if (h.key !== key || h.payload.device !== '') continue;
+        this.drop(from);
+        this.host.emit('fileRenamed', { ...this.base(record.path, ''), from });
+        return;
+      }
+    }
+    this.host.emit('fileAdded', { ...this.base(record.path, ''), size: record.size });
+  }
+
+  /** A file was deleted (here or by a peer); `old` is what was on disk. */
+  deleted(path: string, old: FileRecord | null, device: string): void {
+    this.release(path);
+    const payload = this.base(path, device);
+    const key = old ? contentKey(old) : null;
+    if (key === null) {
+      this.host.emit('fileDeleted', payload);
+      return;
+    }
+    const timer = setTimeout(() => this.release(path), HOLD_DELETE_MS);
+    timer.unref();
+    this.held.set(path, { payload, key, timer });
+  }
+
+  /** A peer's rename landed here: the deletion of `from` was part of it. */
+  renamed(path: string, from: string, device: string): void {
+    this.drop(from);
+    this.release(path);
+    this.host.emit('fileRenamed', { ...this.base(path, device), from });
+  }
+
+  conflict(path: string, device: string, archivedAs: string): void {
+    this.release(path);
+    this.host.emit('conflict', { ...this.base(path, device), archivedAs });
+  }
+
+  /** Emit every held deletion now (the folder is closing). */
+  flush(): void {
+    for (const path of [...this.held.keys()]) this.release(path);
+  }
+
+  /** Emit a held deletion of `path` (events about one path stay in order). */
+  private release(path: string): void {
+    const h = this.held.get(path);
+    if (!h) return;
+    this.drop(path);
+    this.host.emit('fileDeleted', h.payload);
+  }
+
+  private drop(path: string): void {
+    const h = this.held.get(path);
+    if (!h) return;
+    clearTimeout(h.timer);
+    this.held.delete(path);
+  }
+}
+
+/**
+ * Identifies a file's content cheaply (size, chunk count, first and last chunk); null for
+ * what cannot be told apart (empty files, directories).
+ */
+export function contentKey(r: FileRecord): string | null {
+  if (r.kind !== 'file' || r.deleted || r.size === 0) return null;
+  const first = r.chunks[0]?.hash.toString('base64') ?? '';
+  const last = r.chunks[r.chunks.length - 1]?.hash.toString('base64') ?? '';
+  return `${r.size}:${r.chunks.length}:${first}:${last}`;
+}

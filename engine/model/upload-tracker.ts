@@ -1,0 +1,86 @@
+import { RateWindow } from './rate-window.js';
+import type { FileRecord } from './record.js';
+
+/** A file counts as uploading while a peer asked for its chunks this recently. */
+export const UPLOAD_ACTIVE_MS = 3000;
+const PROGRESS_EVERY_MS = 250;
+/** Above this many tracked files, stale ones are dropped as new ones come. */
+const PRUNE_ABOVE = 256;
+
+/** A file being uploaded right now, as the Transfers tab shows it. */
+export interface ActiveUpload {
+  record: FileRecord;
+  /**
+   * Bytes of this version sent to the peer that got most of it (we cannot see its disk: what
+   * it already had, from a partial download or its own copies, is not counted).
+   */
+  done: number;
+  peers: string[];
+  speed: number;
+}
+
+interface PeerProgress {
+  lastAt: number;
+  /** Bytes of this version served to this peer. */
+  sent: number;
+  lastReport: number;
+  reported: number;
+}
+
+interface Tracked {
+  record: FileRecord;
+  peers: Map<string, PeerProgress>;
+  rate: RateWindow;
+}
+
+/**
+ * Remembers which files peers are downloading from us: the uploader's side has no job of its
+ * own, only chunk requests, so "transferring" means "requested in the last few seconds".
+ */
+export class UploadTracker {
+  private readonly files = new Map<string, Tracked>();
+
+  /**
+   * A chunk of `record` was sent to `peerId`. Returns the peer's progress when it is time to
+   * report it (when it moved: at most every 250 ms per file and peer, and once at the end),
+   * else null.
+   */
+  served(record: FileRecord, peerId: string, size: number): number | null {
+    const now = Date.now();
+    let t = this.files.get(record.path);
+    if (!t || t.record !== record) {
+      if (this.files.size >= PRUNE_ABOVE) this.prune(now);
+      t = { record, peers: new Map(), rate: new RateWindow() };
+      this.files.set(record.path, t);
+    }
+    t.rate.add(size, now);
+    let p = t.peers.get(peerId);
+    if (!p) t.peers.set(peerId, (p = { lastAt: now, sent: 0, lastReport: 0, reported: -1 }));
+    p.lastAt = now;
+    p.sent = Math.min(record.size, p.sent + size);
+    if (p.sent === p.reported) return null;
+    if (p.sent < record.size && now - p.lastReport < PROGRESS_EVERY_MS) return null;
+    p.lastReport = now;
+    p.reported = p.sent;
+    return p.sent;
+  }
+
+  active(): ActiveUpload[] {
+    const now = Date.now();
+    this.prune(now);
+    const out: ActiveUpload[] = [];
+    for (const t of this.files.values()) {
+      let done = 0;
+      for (const p of t.peers.values()) done = Math.max(done, p.sent);
+      out.push({ record: t.record, done, peers: [...t.peers.keys()], speed: t.rate.rate(now) });
+    }
+    return out;
+  }
+
+  private prune(now: number): void {
+    for (const [path, t] of this.files) {
+      for (const [id, p] of t.peers) if (now - p.lastAt > UPLOAD_ACTIVE_MS) t.peers.delete(id);
+      if (t.peers.size === 0) this.files.delete(path);
+    }
+  }
+}
