@@ -290,10 +290,20 @@ export class Puller {
         const { idx, src, offset } = local[cursor++]!;
         job.copying++;
         try {
-          const ok = await asm.copyChunkFrom(idx, src, offset).catch((err: unknown) => {
-            if (isProgrammerError(err)) throw err;
-            return false;
-          });
+          const copy = (from: string, at: number) =>
+            asm.copyChunkFrom(idx, from, at).catch((err: unknown) => {
+              if (isProgrammerError(err)) throw err;
+              return false;
+            });
+          let ok = await copy(src, offset);
+          if (!ok) {
+            // The source may have moved meanwhile: a rename arrives as delete + add, and the
+            // delete can archive the old file while we copy from it. The locator then points
+            // into .SyncArchive; try there once before downloading the chunk.
+            const moved = this.host.locator.find(job.record.chunks[idx]!.hash);
+            const movedAbs = moved && path.join(this.host.root, ...moved.path.split('/'));
+            if (moved && movedAbs && (movedAbs !== src || moved.offset !== offset)) ok = await copy(movedAbs, moved.offset);
+          }
           const size = job.record.chunks[idx]!.size;
           if (ok) {
             job.copiedBytes += size;
