@@ -98,6 +98,32 @@ test('the chunk hash is BLAKE3-256 (published test vectors), incremental or not'
   assert.equal(off, data.length);
 });
 
+test('the last chunk hash is right whatever the chunk count (the hash block grows at 8, 16, 32 ... chunks)', async () => {
+  // Regression: finish() once wrote the last hash into the block it was about to replace,
+  // so files of exactly 9, 17, 33 ... chunks announced garbage and could never be downloaded.
+  const data = randomBytes(6 * 1024 * 1024);
+  const cuts = cutPoints(data);
+  const counts = new Set<number>();
+  for (const n of [7, 8, 9, 10, 15, 16, 17, 18, 31, 32, 33, 34]) if (n <= cuts.length) counts.add(n);
+  assert.ok(counts.size >= 8, `enough chunks to cross the growth points: ${cuts.length}`);
+  for (const n of counts) {
+    // Ends mid-chunk (an open last chunk) and exactly on a cut (no open chunk).
+    for (const end of [cuts[n - 1]! - 100, cuts[n - 1]!]) {
+      const prefix = data.subarray(0, end);
+      const file = path.join(dir, `count-${n}-${end}.bin`);
+      await fs.writeFile(file, prefix);
+      for (const chunks of [(await hashFile(file)).chunks, chunkBuffer(prefix)]) {
+        let off = 0;
+        chunks.forEach((c, i) => {
+          assert.ok(c.hash.equals(hashBuffer(prefix.subarray(off, off + c.size))), `${n} chunks, end ${end}: chunk ${i}`);
+          off += c.size;
+        });
+        assert.equal(off, prefix.length);
+      }
+    }
+  }
+});
+
 test('chunkHashEquals verifies a chunk against its hash', () => {
   const buf = randomBytes(1000);
   const h = hashBuffer(buf);

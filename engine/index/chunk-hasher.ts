@@ -62,7 +62,9 @@ export class ChunkHasher {
   /** Close the last chunk and return the list; the instance is ready for another file. */
   finish(): ChunkRef[] {
     if (this.open) {
-      this.stream.finalInto(this.hashes, this.slot());
+      // slot() may replace this.hashes (growth): take the offset first, then the buffer.
+      const at = this.slot();
+      this.stream.finalInto(this.hashes, at);
       this.sizes.push(this.openSize);
     }
     const out = compactHashes(this.hashes, this.sizes);
