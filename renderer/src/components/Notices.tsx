@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useApp, useServices } from '../state/hooks.js';
 import { CloseIcon } from './Icons.js';
 
@@ -11,11 +11,27 @@ export function Notices() {
   const notices = useApp((s) => s.notices);
   const dismiss = (id: number) => store.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
 
+  // One timer per confirmation, armed once: later notices must not extend earlier ones.
+  const timers = useRef(new Map<number, ReturnType<typeof setTimeout>>());
   useEffect(() => {
-    const timers = notices.filter((n) => n.code === 'INFO').map((n) => setTimeout(() => dismiss(n.id), INFO_MS));
-    return () => timers.forEach(clearTimeout);
-    // Re-armed whenever the list changes; dismiss only touches the store.
+    const live = new Set(notices.map((n) => n.id));
+    for (const n of notices) {
+      if (n.code === 'INFO' && !timers.current.has(n.id)) timers.current.set(n.id, setTimeout(() => dismiss(n.id), INFO_MS));
+    }
+    for (const [id, t] of timers.current) {
+      if (!live.has(id)) {
+        clearTimeout(t);
+        timers.current.delete(id);
+      }
+    }
   }, [notices]);
+  useEffect(
+    () => () => {
+      timers.current.forEach(clearTimeout);
+      timers.current.clear();
+    },
+    [],
+  );
 
   if (notices.length === 0) return null;
   return (
