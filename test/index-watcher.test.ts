@@ -55,6 +55,40 @@ test('new, changed and removed files are reported; ignored and internal ones are
   }
 });
 
+test('folders created while watching are watched too, however deep and among many files; symlinked folders are not followed', async () => {
+  const t = await setup();
+  try {
+    // Many files first: the folder is re-read (from its listing's entry types) as they arrive.
+    // (Files that land before a new folder's watch is set up are the engine's job: it looks
+    // inside new folders, local-changes.ts. Here the folder is reported first.)
+    const busy = path.join(t.root, 'busy');
+    await fs.mkdir(busy);
+    await waitFor(() => t.seen.includes('busy'), 2000, 'the new folder');
+    await new Promise((r) => setTimeout(r, 300)); // let its watch be set up
+    await Promise.all(Array.from({ length: 200 }, (_, i) => fs.writeFile(path.join(busy, `f${i}.txt`), 'x')));
+    await waitFor(() => t.seen.includes('busy/f199.txt'), 2000, 'the files in the new folder');
+    // A folder among those files, and folders inside folders, each created after the watch began.
+    await fs.mkdir(path.join(busy, 'inner'));
+    await waitFor(() => t.seen.includes('busy/inner'), 2000, 'the folder among the files');
+    await fs.mkdir(path.join(t.root, 'a', 'b', 'c'), { recursive: true });
+    await new Promise((r) => setTimeout(r, 300)); // let the new folders be picked up
+    await fs.writeFile(path.join(t.root, 'a', 'b', 'c', 'deep.txt'), 'deep');
+    await fs.writeFile(path.join(busy, 'inner', 'x.txt'), 'x');
+    await waitFor(() => t.seen.includes('a/b/c/deep.txt'), 2000, 'a file three new folders down');
+    await waitFor(() => t.seen.includes('busy/inner/x.txt'), 2000, 'a file in the folder among the files');
+
+    const outside = path.join(t.base, 'outside');
+    await fs.mkdir(outside);
+    await fs.symlink(outside, path.join(t.root, 'link'));
+    await waitFor(() => t.seen.includes('link'), 2000, 'the symlink itself');
+    await fs.writeFile(path.join(outside, 'secret.txt'), 'not ours');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!t.seen.some((p) => p.startsWith('link/')), `nothing reported through the symlink: ${t.seen.filter((p) => p.startsWith('link'))}`);
+  } finally {
+    await t.done();
+  }
+});
+
 test('a burst of writes to one path is reported once', async () => {
   const t = await setup(2000, 300); // a quiet time far above the time between the writes
   try {

@@ -43,7 +43,16 @@ describe('Web UI end to end (Chromium, two daemons)', () => {
   const dirB = path.join(home, 'Photos B');
   let secret = '';
 
-  const shot = async (name: string) => {
+  const shot = async (name: string, opts: { clearNotices?: boolean } = {}) => {
+    if (opts.clearNotices) {
+      // A tab's picture without the confirmations of earlier steps (their Dismiss buttons work).
+      const infos = page.locator('[data-testid="notice"][data-code="INFO"]');
+      // (One may also time out by itself meanwhile: then its click finds nothing, which is fine.)
+      for (let i = 0; i < 20 && (await infos.count()) > 0; i++) {
+        await infos.first().getByRole('button', { name: 'Dismiss' }).click({ timeout: 2000 }).catch(() => undefined);
+      }
+      assert.equal(await infos.count(), 0, 'every confirmation dismissed');
+    }
     fs.mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   };
@@ -127,7 +136,7 @@ describe('Web UI end to end (Chromium, two daemons)', () => {
     const text = await row.innerText();
     assert.match(text, /Photos A/);
     assert.match(text, /3 files/);
-    await shot('my-sync');
+    await shot('my-sync', { clearNotices: true });
   });
 
   test('right-click: Copy Secret puts the full-access secret on the clipboard', async () => {
@@ -181,7 +190,7 @@ describe('Web UI end to end (Chromium, two daemons)', () => {
     await device.waitFor({ timeout: WAIT });
     await until('B has A\'s files', () => fs.existsSync(path.join(dirB, 'trip', 'sunset.jpg')), WAIT);
     await until('device shows the folder synced', async () => /synced/i.test(await device.innerText()), WAIT);
-    await shot('devices');
+    await shot('devices', { clearNotices: true });
   });
 
   test('a preference changed in the UI is applied (seen through the API)', async () => {
@@ -206,7 +215,7 @@ describe('Web UI end to end (Chromium, two daemons)', () => {
     );
     assert.equal(prefs.download_limit, 2000);
     await page.getByTestId('pref-download_limit').scrollIntoViewIfNeeded();
-    await shot('preferences');
+    await shot('preferences', { clearNotices: true });
   });
 
   test('a file added on the other device shows in Transfers, then in History', async () => {
@@ -219,7 +228,7 @@ describe('Web UI end to end (Chromium, two daemons)', () => {
     await row.waitFor({ timeout: WAIT });
     assert.equal(await row.getAttribute('data-direction'), 'down');
     assert.match(await row.innerText(), /Desktop B/);
-    await shot('transfers');
+    await shot('transfers', { clearNotices: true });
 
     await until('A has the new file', () => fs.existsSync(path.join(dirA, 'trip', 'video.mp4')), 60_000, 200);
     await a.api('set_prefs', { download_limit: '0', rate_limit_local_peers: '0' });
@@ -231,14 +240,14 @@ describe('Web UI end to end (Chromium, two daemons)', () => {
     // Newest first: the added line of video.mp4 comes before the older lines of the first sync.
     const kinds = await page.getByTestId('history-row').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))));
     assert.deepEqual(kinds, [...kinds].sort((x, y) => y - x), 'history is newest first');
-    await shot('history');
+    await shot('history', { clearNotices: true });
   });
 
   test('dark theme renders (screenshot)', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await openTab('mysync');
     const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
-    await shot('my-sync-dark');
+    await shot('my-sync-dark', { clearNotices: true });
     await page.emulateMedia({ colorScheme: 'light' });
     const light = await page.evaluate('getComputedStyle(document.body).backgroundColor');
     assert.notEqual(bg, light, 'dark and light themes differ');

@@ -54,6 +54,7 @@ export class SyncFolder {
   /** Bumped whenever entries or peers' indexes change: what is left to upload is cached by it. */
   private changeGen = 0;
   private upMemo = { gen: -1, bytes: 0 };
+  private readonly upByPeer = new Map<string, { gen: number; bytes: number }>();
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
     this.prefs = { ...setup.prefs };
@@ -162,6 +163,7 @@ export class SyncFolder {
     if (link && this.peers.get(id)?.link !== link) return;
     this.changeGen++;
     this.peers.delete(id);
+    this.upByPeer.delete(id);
     this.puller.kick();
   }
 
@@ -298,8 +300,15 @@ export class SyncFolder {
   /** Bytes connected peers still lack of what we have (one peer's, or all of them). */
   upBytes(peerId?: string): number {
     if (peerId !== undefined) {
+      // Asked per peer on every API poll (get_folder_peers, the Devices tab): a walk of
+      // every entry only when something changed since.
       const p = this.peers.get(peerId);
-      return p ? sumLeft(uploadsTo(this, p)) : 0;
+      if (!p) return 0;
+      const memo = this.upByPeer.get(peerId);
+      if (memo?.gen === this.changeGen) return memo.bytes;
+      const bytes = sumLeft(uploadsTo(this, p));
+      this.upByPeer.set(peerId, { gen: this.changeGen, bytes });
+      return bytes;
     }
     if (this.upMemo.gen !== this.changeGen) {
       let n = 0;

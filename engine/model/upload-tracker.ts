@@ -4,8 +4,13 @@ import type { FileRecord } from './record.js';
 /** A file counts as uploading while a peer asked for its chunks this recently. */
 export const UPLOAD_ACTIVE_MS = 3000;
 const PROGRESS_EVERY_MS = 250;
-/** Above this many tracked files, stale ones are dropped as new ones come. */
-const PRUNE_ABOVE = 256;
+/**
+ * At most this many files are tracked: past it, stale ones are dropped (at most once a
+ * second: a scan of the map per served file made serving 10,000 small files quadratic),
+ * then the oldest. The Transfers tab shows the newest ones of a burst that big anyway.
+ */
+const MAX_TRACKED = 256;
+const PRUNE_EVERY_MS = 1000;
 
 /** A file being uploaded right now, as the Transfers tab shows it. */
 export interface ActiveUpload {
@@ -39,6 +44,7 @@ interface Tracked {
  */
 export class UploadTracker {
   private readonly files = new Map<string, Tracked>();
+  private prunedAt = 0;
 
   /**
    * A chunk of `record` was sent to `peerId`. Returns the peer's progress when it is time to
@@ -49,8 +55,9 @@ export class UploadTracker {
     const now = Date.now();
     let t = this.files.get(record.path);
     if (!t || t.record !== record) {
-      if (this.files.size >= PRUNE_ABOVE) this.prune(now);
+      if (this.files.size >= MAX_TRACKED) this.makeRoom(now);
       t = { record, peers: new Map(), rate: new RateWindow() };
+      this.files.delete(record.path); // a new version goes to the end (newest)
       this.files.set(record.path, t);
     }
     t.rate.add(size, now);
@@ -77,7 +84,17 @@ export class UploadTracker {
     return out;
   }
 
+  /** Below MAX_TRACKED again: stale files first, then the oldest (Map order = insertion). */
+  private makeRoom(now: number): void {
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) this.prune(now);
+    for (const path of this.files.keys()) {
+      if (this.files.size < MAX_TRACKED) break;
+      this.files.delete(path);
+    }
+  }
+
   private prune(now: number): void {
+    this.prunedAt = now;
     for (const [path, t] of this.files) {
       for (const [id, p] of t.peers) if (now - p.lastAt > UPLOAD_ACTIVE_MS) t.peers.delete(id);
       if (t.peers.size === 0) this.files.delete(path);

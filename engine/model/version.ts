@@ -10,18 +10,32 @@ function toMap(v: VersionVector): Map<string, number> {
   return new Map(v);
 }
 
-/** How `a` relates to `b`. */
+/** The counter of `id` in `v` (0 when absent). Vectors hold a few devices: a scan is cheapest. */
+function counterOf(v: VersionVector, id: string): number {
+  for (const [d, c] of v) if (d === id) return c;
+  return 0;
+}
+
+function hasDevice(v: VersionVector, id: string): boolean {
+  for (const [d] of v) if (d === id) return true;
+  return false;
+}
+
+/**
+ * How `a` relates to `b`. Allocation-free: it runs for every file on every index, queue
+ * and status computation.
+ */
 export function compareVersions(a: VersionVector, b: VersionVector): Ordering {
-  const am = toMap(a);
-  const bm = toMap(b);
+  if (a === b) return 'equal';
   let aGreater = false;
   let bGreater = false;
-  for (const id of new Set([...am.keys(), ...bm.keys()])) {
-    const x = am.get(id) ?? 0;
-    const y = bm.get(id) ?? 0;
+  for (const [id, x] of a) {
+    const y = counterOf(b, id);
     if (x > y) aGreater = true;
     else if (y > x) bGreater = true;
   }
+  // Devices only `b` has (a missing device counts as 0 in `a`).
+  if (!bGreater) for (const [id, y] of b) if (y > 0 && !hasDevice(a, id)) bGreater = true;
   if (aGreater && bGreater) return 'concurrent';
   if (aGreater) return 'newer';
   if (bGreater) return 'older';
