@@ -55,6 +55,7 @@ export class SyncFolder {
   private changeGen = 0;
   private upMemo = { gen: -1, bytes: 0 };
   private readonly upByPeer = new Map<string, { gen: number; bytes: number }>();
+  private totals = { gen: -1, files: 0, size: 0 };
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
     this.prefs = { ...setup.prefs };
@@ -86,6 +87,7 @@ export class SyncFolder {
       this.entries.set(e.record.path, e);
       if (e.disk && !e.disk.deleted && e.disk.kind === 'file') this.locator.addFile(e.disk);
     }
+    this.changeGen++;
     try {
       await checkRootPresent(this.root, this.id, this.entries.size > 0);
       await writeRootMarker(this.root, this.id);
@@ -274,14 +276,19 @@ export class SyncFolder {
   }
 
   info(secretShown: string): FolderInfo {
-    let files = 0;
-    let size = 0;
-    for (const e of this.entries.values()) {
-      const r = e.record;
-      if (r.deleted || r.kind !== 'file') continue;
-      files++;
-      size += r.size;
+    if (this.totals.gen !== this.changeGen) {
+      // Polled by the API and the UI: counted again only after a change.
+      let files = 0;
+      let size = 0;
+      for (const e of this.entries.values()) {
+        const r = e.record;
+        if (r.deleted || r.kind !== 'file') continue;
+        files++;
+        size += r.size;
+      }
+      this.totals = { gen: this.changeGen, files, size };
     }
+    const { files, size } = this.totals;
     return {
       dir: this.root,
       secret: secretShown,

@@ -90,8 +90,7 @@ export class Puller {
    */
   private readonly windowFull = new Set<string>();
   private readonly wanted = new Map<string, FileRecord>();
-  private pumping = false;
-  private pumpAgain = false;
+  private pumpScheduled = false;
   private closed = false;
   private readonly maxActive: number;
   private readonly window: number;
@@ -172,23 +171,18 @@ export class Puller {
     this.kick();
   }
 
-  /** New peers or new announcements: try again. */
+  /**
+   * New peers, announcements, a finished chunk or file: fill the windows again. Kicks are
+   * gathered until the event loop's next check phase (setImmediate), so the many
+   * completions one round of I/O delivers cost one pump, not one each (10,000 small files
+   * made ~50,000 pumps over every active job).
+   */
   kick(): void {
-    if (this.closed) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    queueMicrotask(() => {
-      try {
-        do {
-          this.pumpAgain = false;
-          this.pump();
-        } while (this.pumpAgain && !this.closed);
-      } finally {
-        this.pumping = false;
-      }
+    if (this.closed || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      if (!this.closed) this.pump();
     });
   }
 
