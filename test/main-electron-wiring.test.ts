@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { ENGINE_ENV, ENGINE_NODE_FLAGS } from '../engine/process-tuning.js';
 import { NATIVE_CHANNELS } from '../main/ipc-channels.js';
 import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY } from '../main/window-options.js';
 import { tempDir, waitFor } from './helpers/engines.js';
@@ -85,7 +86,8 @@ export class MessageChannelMain { constructor() { this.port1 = { fake: 1 }; this
 export const utilityProcess = {
   fork(script, args, opts) {
     rec.forks.push({ script, args, opts });
-    const child = fork(script, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+    // Like Electron's: the engine process gets the environment and node flags asked for.
+    const child = fork(script, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', env: opts?.env, execArgv: opts?.execArgv });
     rec.children.push(child);
     const up = new EventEmitter();
     up.pid = child.pid; up.stdout = child.stdout; up.stderr = child.stderr;
@@ -106,7 +108,7 @@ interface Rec {
   ipcHandlers: Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>;
   windows: { opts: { webPreferences: Record<string, unknown> }; url: string; visible: boolean; destroyed: boolean; close(): void; emit(ev: string, ...a: unknown[]): void; webContents: { emit(ev: string, ...a: unknown[]): boolean; windowOpenHandler(d: { url: string }): { action: string }; sent: { ch: string; ports: number }[] } }[];
   trays: { images: { path: string }[]; menus: { id?: string; label?: string; enabled?: boolean; click?: () => void }[][]; tooltip: string; destroyed?: boolean }[];
-  forks: { script: string; args: string[] }[];
+  forks: { script: string; args: string[]; opts?: { env?: Record<string, string>; execArgv?: string[] } }[];
   children: ChildProcess[];
   exits?: { code: number | null; signal: string | null }[];
   makeReady(): void;
@@ -165,6 +167,10 @@ test('Electron main wiring (fake electron, real engine host process)', { timeout
   await waitFor('the engine host to be forked', () => rec.forks.length === 1, 10_000);
   assert.equal(rec.forks[0]!.script, path.join(app, 'dist-electron', 'engine-host.js'));
   assert.deepEqual(rec.forks[0]!.args, ['--storage', path.join(userData, 'engine'), '--listen-host', '127.0.0.1', '--no-lan']);
+  // The same memory settings as the shoal command's shebang (engine/process-tuning.ts).
+  const forkOpts = rec.forks[0]!.opts;
+  for (const [k, v] of Object.entries(ENGINE_ENV)) assert.equal(forkOpts?.env?.[k], v, `engine env ${k}`);
+  assert.deepEqual(forkOpts?.execArgv, [...ENGINE_NODE_FLAGS]);
   const tray = rec.trays[0]!;
   const lastMenu = () => tray.menus.at(-1) ?? [];
   const item = (id: string) => lastMenu().find((i) => i.id === id);

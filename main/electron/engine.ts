@@ -1,10 +1,17 @@
 import { utilityProcess, type MessagePortMain } from 'electron';
+import { ENGINE_ENV, ENGINE_NODE_FLAGS } from '../../engine/process-tuning.js';
 import type { EngineChild, ForkFn } from '../supervisor.js';
 
 /** The supervisor's ForkFn over Electron's utilityProcess.fork (the engine host). */
 export function utilityForkFn(script: string, args: readonly string[], log: (line: string) => void): ForkFn {
   return () => {
-    const child = utilityProcess.fork(script, [...args], { serviceName: 'Shoal Engine', stdio: 'pipe' });
+    // The same memory settings as the `shoal` command's (engine/process-tuning.ts).
+    const child = utilityProcess.fork(script, [...args], {
+      serviceName: 'Shoal Engine',
+      stdio: 'pipe',
+      env: { ...process.env, ...ENGINE_ENV },
+      execArgv: [...ENGINE_NODE_FLAGS],
+    });
     const pipe = (stream: NodeJS.ReadableStream | null) => {
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
