@@ -21,6 +21,8 @@ interface Held {
 
 export class FileEvents {
   private readonly held = new Map<string, Held>();
+  /** Sources of renames reported before their deletion ran: that deletion is part of it. */
+  private readonly renamedAway = new Map<string, number>();
 
   constructor(
     private readonly host: FolderHost,
@@ -63,6 +65,11 @@ export class FileEvents {
   /** A file was deleted (here or by a peer); `old` is what was on disk. */
   deleted(path: string, old: FileRecord | null, device: string): void {
     this.release(path);
+    const renamedAt = this.renamedAway.get(path);
+    if (renamedAt !== undefined) {
+      this.renamedAway.delete(path);
+      if (this.host.now() - renamedAt < HOLD_DELETE_MS * 5) return; // already told as the rename
+    }
     const payload = this.base(path, device);
     const key = old ? contentKey(old) : null;
     if (key === null) {
@@ -76,7 +83,9 @@ export class FileEvents {
 
   /** A peer's rename landed here: the deletion of `from` was part of it. */
   renamed(path: string, from: string, device: string): void {
-    this.drop(from);
+    // The deletion of `from` is held (dropped here), or still to come (swallowed then).
+    if (this.held.has(from)) this.drop(from);
+    else this.noteRenamedAway(from);
     this.release(path);
     this.host.emit('fileRenamed', { ...this.base(path, device), from });
   }
@@ -84,6 +93,12 @@ export class FileEvents {
   conflict(path: string, device: string, archivedAs: string): void {
     this.release(path);
     this.host.emit('conflict', { ...this.base(path, device), archivedAs });
+  }
+
+  private noteRenamedAway(from: string): void {
+    const now = this.host.now();
+    for (const [p, at] of this.renamedAway) if (now - at >= HOLD_DELETE_MS * 5) this.renamedAway.delete(p);
+    this.renamedAway.set(from, now);
   }
 
   /** Emit every held deletion now (the folder is closing). */

@@ -108,6 +108,11 @@ export class RemoteChanges {
         f.announcer.announce(r);
         return;
       }
+      // A rename arrives as this deletion plus an addition, and the addition's local copy may
+      // finish before the deletion has run: remember the content now, so the addition is
+      // still told apart as the rename it is (renameSource).
+      const key = e.disk.kind === 'file' ? contentKey(e.disk) : null;
+      if (key !== null) this.recentlyDeleted.set(key, { path: r.path, at: f.host.now() });
       if (f.host.paused()) {
         this.held.set(r.path, { e, peerId });
         return;

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FileEvents } from '../engine/model/file-events.js';
+import type { FolderHost } from '../engine/model/host.js';
+import type { FileRecord } from '../engine/model/record.js';
+
+/** A FolderHost that records emitted events, with a clock the test moves. */
+function recordingHost() {
+  const events: Array<{ event: string; path: string; from?: string }> = [];
+  let now = 1_000_000;
+  const host = {
+    deviceId: 'ME',
+    now: () => now,
+    emit: (event: string, payload: { path: string; from?: string }) => events.push({ event, path: payload.path, from: payload.from }),
+    deviceName: (id: string) => id,
+  } as unknown as FolderHost;
+  return { host, events, advance: (ms: number) => (now += ms) };
+}
+
+function fileRecord(path: string, size: number, hashByte: number): FileRecord {
+  const hash = Buffer.alloc(32, hashByte);
+  return { path, size, kind: 'file', deleted: false, chunks: [{ hash, size }] } as unknown as FileRecord;
+}
+
+test("a peer's rename reads as one rename whichever half lands first", async () => {
+  const folder = { id: 'F', root: '/data' };
+  const old = fileRecord('before.bin', 200_000, 7);
+
+  // The deletion first (held), then the renamed copy: one fileRenamed.
+  const a = recordingHost();
+  const first = new FileEvents(a.host, folder);
+  first.deleted('before.bin', old, 'A');
+  first.renamed('after.bin', 'before.bin', 'A');
+  first.flush();
+  assert.deepEqual(a.events, [{ event: 'fileRenamed', path: 'after.bin', from: 'before.bin' }]);
+
+  // The copy first (its data came from the old file before that was archived), then the
+  // deletion: the deletion was part of the rename, not a second event.
+  const b = recordingHost();
+  const second = new FileEvents(b.host, folder);
+  second.renamed('after.bin', 'before.bin', 'A');
+  b.advance(500);
+  second.deleted('before.bin', old, 'A');
+  second.flush();
+  assert.deepEqual(b.events, [{ event: 'fileRenamed', path: 'after.bin', from: 'before.bin' }]);
+
+  // A later, real deletion of a file of that name is reported.
+  b.advance(60_000);
+  second.deleted('before.bin', old, 'A');
+  second.flush();
+  assert.deepEqual(b.events.at(-1), { event: 'fileDeleted', path: 'before.bin', from: undefined });
+});
+
+test('a deletion with nothing to pair is reported once its hold ends', async () => {
+  const { host, events } = recordingHost();
+  const fe = new FileEvents(host, { id: 'F', root: '/data' });
+  fe.deleted('gone.txt', fileRecord('gone.txt', 10, 1), 'A');
+  assert.deepEqual(events, [], 'held back for a possible rename');
+  await new Promise((r) => setTimeout(r, 2100));
+  assert.deepEqual(events, [{ event: 'fileDeleted', path: 'gone.txt', from: undefined }]);
+});
