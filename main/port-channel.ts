@@ -1,4 +1,4 @@
-import type { Channel, RpcMessage } from '../engine/api/rpc/channel.js';
+import { ChannelListeners, type Channel, type RpcMessage } from '../engine/api/rpc/channel.js';
 
 /**
  * Small adapters from the message pipes Shoal's desktop shell meets to the RPC Channel:
@@ -31,54 +31,18 @@ export const unwrapMessageEvent = (ev: unknown): unknown =>
 export const unwrapNone = (ev: unknown): unknown => ev;
 
 export function emitterPortChannel(port: EmitterPort, unwrap: (ev: unknown) => unknown): Channel {
-  const messageFns = new Set<(msg: unknown) => void>();
-  const closeFns = new Set<() => void>();
-  let closed = false;
-
-  const onMessage = (ev: unknown) => {
-    if (closed) return;
-    const data = unwrap(ev);
-    for (const fn of messageFns) fn(data);
-  };
+  const listeners = new ChannelListeners();
+  const onMessage = (ev: unknown) => listeners.deliver(unwrap(ev));
   const end = () => {
-    if (closed) return;
-    closed = true;
+    if (listeners.closed) return;
     port.off('message', onMessage);
     port.off('close', end);
-    for (const fn of [...closeFns]) fn();
-    messageFns.clear();
-    closeFns.clear();
+    listeners.end();
   };
   port.on('message', onMessage);
   port.on('close', end);
   port.start?.();
-
-  return {
-    send(msg: RpcMessage) {
-      if (closed) return;
-      port.postMessage(msg);
-    },
-    onMessage(fn) {
-      messageFns.add(fn);
-      return () => messageFns.delete(fn);
-    },
-    onClose(fn) {
-      if (closed) {
-        queueMicrotask(fn);
-        return () => {};
-      }
-      closeFns.add(fn);
-      return () => closeFns.delete(fn);
-    },
-    close() {
-      if (closed) return;
-      try {
-        port.close?.();
-      } finally {
-        end();
-      }
-    },
-  };
+  return portChannel(listeners, (msg) => port.postMessage(msg), () => port.close?.(), end);
 }
 
 export interface DomPort {
@@ -92,48 +56,32 @@ export interface DomPort {
 }
 
 export function domPortChannel(port: DomPort): Channel {
-  const messageFns = new Set<(msg: unknown) => void>();
-  const closeFns = new Set<() => void>();
-  let closed = false;
-
-  const onMessage = (ev: { data?: unknown }) => {
-    if (closed) return;
-    for (const fn of messageFns) fn(ev.data);
-  };
+  const listeners = new ChannelListeners();
+  const onMessage = (ev: { data?: unknown }) => listeners.deliver(ev.data);
   const end = () => {
-    if (closed) return;
-    closed = true;
+    if (listeners.closed) return;
     port.removeEventListener('message', onMessage);
     port.removeEventListener('close', end);
-    for (const fn of [...closeFns]) fn();
-    messageFns.clear();
-    closeFns.clear();
+    listeners.end();
   };
   port.addEventListener('message', onMessage);
   port.addEventListener('close', end);
   port.start();
+  return portChannel(listeners, (msg) => port.postMessage(msg), () => port.close(), end);
+}
 
+/** The Channel both port kinds give: send while open; close() closes the port, then ends. */
+function portChannel(listeners: ChannelListeners, post: (msg: RpcMessage) => void, closePort: () => void, end: () => void): Channel {
   return {
-    send(msg) {
-      if (closed) return;
-      port.postMessage(msg);
+    send(msg: RpcMessage) {
+      if (!listeners.closed) post(msg);
     },
-    onMessage(fn) {
-      messageFns.add(fn);
-      return () => messageFns.delete(fn);
-    },
-    onClose(fn) {
-      if (closed) {
-        queueMicrotask(fn);
-        return () => {};
-      }
-      closeFns.add(fn);
-      return () => closeFns.delete(fn);
-    },
+    onMessage: (fn) => listeners.onMessage(fn),
+    onClose: (fn) => listeners.onClose(fn),
     close() {
-      if (closed) return;
+      if (listeners.closed) return;
       try {
-        port.close();
+        closePort();
       } finally {
         end();
       }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { serveEngine, type ServedChannel } from '../../engine/api/rpc/server.js';
-import type { Channel, RpcMessage } from '../../engine/api/rpc/channel.js';
+import { ChannelListeners, type Channel, type RpcMessage } from '../../engine/api/rpc/channel.js';
 import { defaultConfig, type DaemonConfig } from '../../engine/daemon/config.js';
 import { FileLogger, type Logger } from '../../engine/daemon/log.js';
 import { shoalVersion } from '../../engine/daemon/version.js';
@@ -153,36 +153,24 @@ function safePost(link: ParentLink, msg: HostToMain): void {
 
 /** The RPC Channel over the parent link: RPC messages only (`host` control messages are not RPC). */
 export function parentChannel(link: ParentLink): Channel {
-  const closeFns = new Set<() => void>();
-  let closed = false;
-  const offClose = link.onClose(() => {
-    if (closed) return;
-    closed = true;
-    for (const fn of [...closeFns]) fn();
+  const listeners = new ChannelListeners();
+  const offMessage = link.onMessage((data) => {
+    if (!isHostConnect(data)) listeners.deliver(data);
   });
+  const offClose = link.onClose(() => end());
+  function end(): void {
+    if (listeners.closed) return;
+    offMessage();
+    offClose();
+    listeners.end();
+  }
   return {
     send(msg) {
-      if (!closed) link.post(msg);
+      if (!listeners.closed) link.post(msg);
     },
-    onMessage(fn) {
-      return link.onMessage((data) => {
-        if (!closed && !isHostConnect(data)) fn(data);
-      });
-    },
-    onClose(fn) {
-      if (closed) {
-        queueMicrotask(fn);
-        return () => {};
-      }
-      closeFns.add(fn);
-      return () => closeFns.delete(fn);
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      offClose();
-      for (const fn of [...closeFns]) fn();
-    },
+    onMessage: (fn) => listeners.onMessage(fn),
+    onClose: (fn) => listeners.onClose(fn),
+    close: end,
   };
 }
 

@@ -22,6 +22,51 @@ export interface Channel {
   close(): void;
 }
 
+/**
+ * The listener bookkeeping every transport's Channel needs: message and close listeners,
+ * closed exactly once (close listeners added afterwards still run, on a microtask).
+ */
+export class ChannelListeners {
+  private readonly messageFns = new Set<(msg: unknown) => void>();
+  private readonly closeFns = new Set<() => void>();
+  private ended = false;
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  onMessage(fn: (msg: unknown) => void): () => void {
+    this.messageFns.add(fn);
+    return () => this.messageFns.delete(fn);
+  }
+
+  onClose(fn: () => void): () => void {
+    if (this.ended) {
+      queueMicrotask(fn);
+      return () => {};
+    }
+    this.closeFns.add(fn);
+    return () => this.closeFns.delete(fn);
+  }
+
+  /** Hand an incoming message to every listener (nothing after close). */
+  deliver(msg: unknown): void {
+    if (this.ended) return;
+    for (const fn of this.messageFns) fn(msg);
+  }
+
+  /** Mark closed and run the close listeners once; false when it already was closed. */
+  end(): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    const fns = [...this.closeFns];
+    this.closeFns.clear();
+    this.messageFns.clear();
+    for (const fn of fns) fn();
+    return true;
+  }
+}
+
 /** Calls may carry at most this many in flight per channel; more are refused. */
 export const MAX_PENDING_CALLS = 1000;
 /** A WebSocket text frame (or any serialized message) larger than this is refused. */

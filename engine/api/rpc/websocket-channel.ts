@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES, type Channel, type RpcMessage } from './channel.js';
+import { ChannelListeners, MAX_MESSAGE_BYTES, type Channel, type RpcMessage } from './channel.js';
 
 /**
  * A Channel over a WebSocket: one JSON text frame per RpcMessage. The same code runs in the
@@ -26,19 +26,12 @@ const OPEN = 1;
 const MAX_QUEUED = 2000;
 
 export function webSocketChannel(ws: WebSocketLike): Channel {
-  const messageFns = new Set<(msg: unknown) => void>();
-  const closeFns = new Set<() => void>();
+  const listeners = new ChannelListeners();
   let queue: string[] = [];
-  let closed = false;
 
   const finish = () => {
-    if (closed) return;
-    closed = true;
     queue = [];
-    const fns = [...closeFns];
-    closeFns.clear();
-    for (const fn of fns) fn();
-    messageFns.clear();
+    listeners.end();
   };
 
   ws.addEventListener('open', () => {
@@ -47,17 +40,16 @@ export function webSocketChannel(ws: WebSocketLike): Channel {
     for (const text of waiting) transmit(text);
   });
   ws.addEventListener('message', (ev) => {
-    if (closed) return;
+    if (listeners.closed) return;
     const msg = decode(ev.data);
-    if (msg === undefined) return;
-    for (const fn of messageFns) fn(msg);
+    if (msg !== undefined) listeners.deliver(msg);
   });
   // The browser fires 'error' then 'close'; `ws` the same. Either one ends the channel.
   ws.addEventListener('close', finish);
   ws.addEventListener('error', finish);
 
   function transmit(text: string): void {
-    if (closed || ws.readyState !== OPEN) return;
+    if (listeners.closed || ws.readyState !== OPEN) return;
     try {
       ws.send(text);
     } catch {
@@ -67,7 +59,7 @@ export function webSocketChannel(ws: WebSocketLike): Channel {
 
   return {
     send(msg: RpcMessage) {
-      if (closed) return;
+      if (listeners.closed) return;
       const text = encode(msg);
       if (text === null) return;
       if (ws.readyState === CONNECTING) {
@@ -76,20 +68,10 @@ export function webSocketChannel(ws: WebSocketLike): Channel {
       }
       transmit(text);
     },
-    onMessage(fn) {
-      messageFns.add(fn);
-      return () => messageFns.delete(fn);
-    },
-    onClose(fn) {
-      if (closed) {
-        queueMicrotask(fn);
-        return () => {};
-      }
-      closeFns.add(fn);
-      return () => closeFns.delete(fn);
-    },
+    onMessage: (fn) => listeners.onMessage(fn),
+    onClose: (fn) => listeners.onClose(fn),
     close() {
-      if (closed) return;
+      if (listeners.closed) return;
       try {
         ws.close(1000, 'closed');
       } catch {
