@@ -1,4 +1,4 @@
-import type { Channel, RpcMessage } from '../engine/api/rpc/channel.js';
+import { ChannelListeners, type Channel, type RpcMessage } from '../engine/api/rpc/channel.js';
 import { createEngineClient, type EngineClient } from '../engine/api/rpc/client.js';
 import { parseHostToMain, type HostReady } from './host-protocol.js';
 
@@ -328,34 +328,24 @@ export class EngineSupervisor {
 
 /** The RPC Channel over one child's parent link; ends when the child exits. */
 class ChildChannel implements Channel {
-  private readonly messageFns = new Set<(msg: unknown) => void>();
-  private readonly closeFns = new Set<() => void>();
-  private ended = false;
+  private readonly listeners = new ChannelListeners();
 
   constructor(private readonly child: EngineChild) {}
 
   send(msg: RpcMessage): void {
-    if (this.ended) return;
-    this.child.postMessage(msg);
+    if (!this.listeners.closed) this.child.postMessage(msg);
   }
 
   deliver(msg: unknown): void {
-    if (this.ended) return;
-    for (const fn of this.messageFns) fn(msg);
+    this.listeners.deliver(msg);
   }
 
   onMessage(fn: (msg: unknown) => void): () => void {
-    this.messageFns.add(fn);
-    return () => this.messageFns.delete(fn);
+    return this.listeners.onMessage(fn);
   }
 
   onClose(fn: () => void): () => void {
-    if (this.ended) {
-      queueMicrotask(fn);
-      return () => {};
-    }
-    this.closeFns.add(fn);
-    return () => this.closeFns.delete(fn);
+    return this.listeners.onClose(fn);
   }
 
   /** The client side closing does not end the process; only the supervisor does that. */
@@ -364,10 +354,6 @@ class ChildChannel implements Channel {
   }
 
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    for (const fn of [...this.closeFns]) fn();
-    this.messageFns.clear();
-    this.closeFns.clear();
+    this.listeners.end();
   }
 }
