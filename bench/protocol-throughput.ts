@@ -3,18 +3,26 @@
  *   node --import tsx bench/protocol-throughput.ts [totalMiB=1024] [frameKiB=256]
  * Pushes `total` bytes of `data` frames from the parent to a forked receiver, once
  * encrypted (ChaCha20-Poly1305) and once plain (LAN, Poly1305 only), and prints MB/s
- * (1 MB = 10^6 bytes) plus the CPU time each side spent.
+ * (1 MB = 10^6 bytes) plus the CPU time each side spent, the receiver's page faults and
+ * how many frame buffers each side had to make (the rest were reused).
+ * RX_PROF=DIR writes a --cpu-prof profile of the receiver there.
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { framePool } from '../engine/protocol/frame-pool.js';
 import { PeerConnection, type PeerOptions } from '../engine/protocol/connection.js';
+import { adoptAccepted } from '../engine/protocol/socket-reads.js';
 import { generateIdentity } from '../engine/secrets/device.js';
 
 interface Done {
   bytes: number;
   cpuMs: number;
+  sysMs: number;
+  /** Minor page faults (fresh memory touched) and frame buffers made while receiving. */
+  faults: number;
+  framesMade: number;
 }
 
 function opts(plainLan: boolean): PeerOptions {
@@ -27,15 +35,20 @@ function cpuMs(u: NodeJS.CpuUsage): number {
 
 /** Child: accept one connection, count data bytes, report when `total` arrived. */
 async function receiver(plain: boolean, total: number): Promise<void> {
-  const server = net.createServer(async (socket) => {
-    const conn = await PeerConnection.accept(socket, opts(plain));
+  // Accepted as the engine accepts (peer-manager.ts): reads into a reused buffer.
+  const server = net.createServer({ pauseOnConnect: true }, async (accepted) => {
+    const conn = await PeerConnection.accept(adoptAccepted(accepted), opts(plain));
     const cpu0 = process.cpuUsage();
+    const faults0 = process.resourceUsage().minorPageFault;
     let bytes = 0;
     conn.onMessage((m) => {
       if (m.type !== 'data') return;
       bytes += m.bytes.length;
+      conn.release(m.bytes);
       if (bytes >= total) {
-        const done: Done = { bytes, cpuMs: cpuMs(process.cpuUsage(cpu0)) };
+        const u = process.cpuUsage(cpu0);
+        const faults = process.resourceUsage().minorPageFault - faults0;
+        const done: Done = { bytes, cpuMs: cpuMs(u), sysMs: u.system / 1000, faults, framesMade: framePool.created };
         process.send!(done);
       }
     });
@@ -48,7 +61,7 @@ async function receiver(plain: boolean, total: number): Promise<void> {
 
 async function run(plain: boolean, total: number, frameSize: number): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['--receiver', plain ? 'plain' : 'enc', String(total)], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.RX_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.RX_PROF] : [])],
   });
   const messages: Array<(m: unknown) => void> = [];
   child.on('message', (m) => messages.shift()?.(m));
@@ -72,6 +85,9 @@ async function run(plain: boolean, total: number, frameSize: number): Promise<vo
     const cpu0 = process.cpuUsage();
     for (let i = 0; i < frames; i++) {
       if (!conn.sendData(i, buf)) await conn.drain();
+      // The engine sends from I/O callbacks (one per chunk read); yielding now and then
+      // does the same here, so written frames' buffers are reused as they are there.
+      else if (i % 8 === 7) await new Promise((r) => setImmediate(r));
     }
     const result = await done;
     const secs = (performance.now() - t0) / 1000;
@@ -79,12 +95,15 @@ async function run(plain: boolean, total: number, frameSize: number): Promise<vo
     const mbs = result.bytes / secs / 1e6;
     console.log(
       `${plain ? 'plain    ' : 'encrypted'}  ${(result.bytes / 2 ** 20).toFixed(0)} MiB in ${secs.toFixed(2)} s = ` +
-        `${mbs.toFixed(0)} MB/s  (CPU: sender ${(senderCpu / 1000).toFixed(2)} s, receiver ${(result.cpuMs / 1000).toFixed(2)} s)`,
+        `${mbs.toFixed(0)} MB/s  (CPU: sender ${(senderCpu / 1000).toFixed(2)} s, receiver ${(result.cpuMs / 1000).toFixed(2)} s ` +
+        `of which system ${(result.sysMs / 1000).toFixed(2)} s; receiver: ${result.faults} page faults, ${result.framesMade} frame buffers made; ` +
+        `sender: ${framePool.created} frame buffers made)`,
     );
     conn.close();
     await conn.closed;
   } finally {
-    child.kill();
+    child.disconnect(); // the receiver exits (and writes a --cpu-prof profile, if asked)
+    setTimeout(() => child.kill(), 5000).unref();
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
 import { signRecord, type FileRecord } from '../engine/model/record.js';
@@ -143,16 +143,38 @@ test('frames: seal/open round-trip in both modes; the plain AAD is the concatena
   const opener = new FrameOpener(key);
   const parts = [Buffer.from('head'), randomBytes(100_000)];
   for (const plain of [false, true, false]) {
-    const wire = Buffer.concat(sealer.seal(parts, plain));
+    const wire = Buffer.from(sealer.seal(parts, plain));
     assert.equal(frameSizeFromHeader(wire.readUInt32BE(0), true), wire.length);
-    assert.deepEqual(opener.open(wire), Buffer.concat(parts));
     assert.equal(wire.includes(parts[1]!.subarray(0, 64)), plain, 'payload visible on the wire only in plain mode');
+    assert.deepEqual(opener.open(wire), Buffer.concat(parts)); // opened in place
   }
-  // Several setAAD calls must authenticate exactly their concatenation.
+  // Several parts must authenticate exactly their concatenation.
   const s2 = new FrameSealer(key);
-  const a = Buffer.concat(s2.seal([Buffer.from('ab'), Buffer.from('cd')], true));
-  const b = Buffer.concat(new FrameSealer(key).seal([Buffer.from('abcd')], true));
+  const a = Buffer.from(s2.seal([Buffer.from('ab'), Buffer.from('cd')], true));
+  const b = Buffer.from(new FrameSealer(key).seal([Buffer.from('abcd')], true));
   assert.deepEqual(a, b);
+});
+
+test('frames: the wire format is IETF ChaCha20-Poly1305 (AAD = header; plain: AAD = header + payload)', () => {
+  // Rebuilt here with node:crypto (OpenSSL), independently of the libsodium code that seals.
+  const key = randomBytes(32);
+  const sealer = new FrameSealer(key);
+  const reference = (counter: number, payload: Buffer, plain: boolean): Buffer => {
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE((plain ? 0x8000_0000 : 0) + payload.length + 16, 0);
+    const nonce = Buffer.alloc(12);
+    nonce.writeUInt32BE(counter, 8);
+    const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+    c.setAAD(plain ? Buffer.concat([header, payload]) : header, { plaintextLength: plain ? 0 : payload.length });
+    const body = plain ? payload : c.update(payload);
+    c.final();
+    return Buffer.concat([header, body, c.getAuthTag()]);
+  };
+  const payloads = [randomBytes(200_000), randomBytes(3), randomBytes(40_000), randomBytes(0)];
+  payloads.forEach((p, i) => {
+    const plain = i % 2 === 1;
+    assert.deepEqual(Buffer.from(sealer.seal([p.subarray(0, 1), p.subarray(1)], plain)), reference(i, p, plain), `frame ${i}`);
+  });
 });
 
 test('frames: header limits checked before any allocation', () => {
@@ -170,7 +192,7 @@ test('frame reader: any chunking gives the same frames, in order', () => {
   const key = randomBytes(32);
   const sealer = new FrameSealer(key);
   const payloads = [randomBytes(1), randomBytes(70_000), randomBytes(0), randomBytes(300_000), randomBytes(5)];
-  const wire = Buffer.concat(payloads.flatMap((p, i) => sealer.seal([p], i % 2 === 1)));
+  const wire = Buffer.concat(payloads.map((p, i) => Buffer.from(sealer.seal([p], i % 2 === 1))));
   for (const step of [1, 3, 4096, 65536, wire.length]) {
     const got: Buffer[] = [];
     const reader = new FrameReader(new FrameOpener(key), {
@@ -178,7 +200,9 @@ test('frame reader: any chunking gives the same frames, in order', () => {
       error: (e) => assert.fail(e as Error),
     });
     reader.acceptPlain = true;
-    for (let i = 0; i < wire.length; i += step) reader.push(wire.subarray(i, i + step));
+    // The reader owns what it is given (frames are opened in place): a fresh copy per run.
+    const bytes = Buffer.from(wire);
+    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step));
     assert.deepEqual(got, payloads, `step ${step}`);
     assert.equal(reader.bufferedBytes, 0);
   }
@@ -187,8 +211,8 @@ test('frame reader: any chunking gives the same frames, in order', () => {
 test('frame reader: a replayed or reordered frame fails authentication', () => {
   const key = randomBytes(32);
   const sealer = new FrameSealer(key);
-  const f1 = Buffer.concat(sealer.seal([Buffer.from('one')], false));
-  const f2 = Buffer.concat(sealer.seal([Buffer.from('two')], false));
+  const f1 = Buffer.from(sealer.seal([Buffer.from('one')], false));
+  const f2 = Buffer.from(sealer.seal([Buffer.from('two')], false));
   for (const order of [[f1, f1], [f2, f1]]) {
     const errors: ShoalError[] = [];
     const reader = new FrameReader(new FrameOpener(key), { frame: () => {}, error: (e) => void errors.push(e as ShoalError) });

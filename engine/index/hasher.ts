@@ -6,6 +6,7 @@ import { type ChunkRef } from '../model/record.js';
 import { chunkHash, chunkHashEquals as hashEquals } from './chunk-hash.js';
 import { ChunkHasher } from './chunk-hasher.js';
 import { WORKER_MIN_SIZE, hashWorker } from './hash-pool.js';
+import { SyncIoGate } from '../util/sync-io.js';
 import { Limiter } from './limit.js';
 import { READ_SIZE, acquireReadBuffer, dropIdleReadBuffers, releaseReadBuffer } from './read-buffers.js';
 
@@ -86,7 +87,7 @@ const smallHasher = new ChunkHasher();
 export function hashFile(absPath: string, opts: HashOptions = {}): Promise<HashResult> {
   if (opts.sizeHint !== undefined && opts.sizeHint <= SMALL_FILE) {
     const now = performance.now();
-    if (now >= asyncUntil) {
+    if (syncIo.allowed) {
       if (now - sliceStart > SYNC_SLICE_MS) {
         // Let I/O callbacks (API, peers) run between runs of synchronous hashes.
         sliceStart = now;
@@ -109,14 +110,11 @@ export function hashFile(absPath: string, opts: HashOptions = {}): Promise<HashR
  * A small file read and hashed with synchronous calls, while they are fast (page cache, local
  * disk): five system calls of a few microseconds each instead of five trips through libuv's
  * pool, which cost ~10 us of this thread each plus two thread switches (measured: a scan of
- * 10,000 new 1-16 KiB files 2.3x faster, with a third of the CPU). When one such hash
- * takes longer than SLOW_SYNC_MS (the disk had to seek, a network file system), small files
- * go through the asynchronous path for ASYNC_BACKOFF_MS, so this thread is never held up
- * by more than one slow file at a time.
+ * 10,000 new 1-16 KiB files 2.3x faster, with a third of the CPU). When such hashes turn
+ * slow (the disk has to seek, a network file system), small files go through the
+ * asynchronous path for a while (util/sync-io.ts), so this thread is not held up by them.
  */
-const SLOW_SYNC_MS = 8;
-const ASYNC_BACKOFF_MS = 1000;
-let asyncUntil = 0;
+const syncIo = new SyncIoGate();
 /** Synchronous hashes run back to back for at most about this long before yielding. */
 const SYNC_SLICE_MS = 10;
 let sliceStart = 0;
@@ -159,7 +157,7 @@ function hashSmallSync(absPath: string, opts: HashOptions): HashResult | null {
       // nothing useful to do
     }
     if (buf) smallIdle.push(buf);
-    if (performance.now() - t0 > SLOW_SYNC_MS) asyncUntil = performance.now() + ASYNC_BACKOFF_MS;
+    syncIo.took(t0);
   }
 }
 

@@ -1,15 +1,15 @@
+import { readSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ShoalError } from '../errors.js';
+import { SyncIoGate } from '../util/sync-io.js';
 import type { ChunkRequest } from './peer-link.js';
 import type { FileRecord } from './record.js';
 
-/** Pooled read buffers: enough for most chunks (the average is ~134 KiB) at a bounded cost. */
-const POOL_BUF_BYTES = 256 * 1024;
-const MAX_POOLED = 8;
-
 interface Handle {
   fh: Promise<fs.FileHandle>;
+  /** The descriptor once the open completed (for synchronous reads). */
+  fd: number | null;
   /** The version the handle was opened for: a new version means a new file (renamed into place). */
   record: FileRecord;
   timer: NodeJS.Timeout | null;
@@ -19,55 +19,56 @@ interface Handle {
 
 /**
  * Serves chunk requests from peers: checks the request against what our index says is on
- * disk (path, offset, size and hash must name a real chunk of that file), then reads it.
+ * disk (path, offset, size and hash must name a real chunk of that file), then reads it
+ * into the caller's buffer (the outgoing frame itself: nothing is allocated or copied).
  * Keeps a few file handles open so a big file isn't reopened for every chunk.
  */
 export class ChunkReader {
   private readonly handles = new Map<string, Handle>();
+  /** Reads from the page cache are done synchronously: cheaper than a pool round trip each. */
+  private readonly syncIo = new SyncIoGate();
   private readonly offsets = new WeakMap<FileRecord, Float64Array>();
-  /** Buffers given back through recycle(). */
-  private readonly pool: Buffer[] = [];
 
   constructor(private readonly root: string, private readonly maxOpen = 16, private readonly idleMs = 2000) {}
 
-  async read(record: FileRecord, req: ChunkRequest): Promise<Buffer> {
+  /** Read the requested chunk into `into` (exactly req.size bytes). */
+  async read(record: FileRecord, req: ChunkRequest, into: Buffer): Promise<void> {
     const idx = this.chunkAt(record, req.offset);
     const chunk = idx >= 0 ? record.chunks[idx] : undefined;
     if (!chunk || chunk.size !== req.size || !chunk.hash.equals(req.hash)) {
       throw new ShoalError('BAD_REQUEST', 'No such chunk in this version of the file');
     }
+    if (into.length !== req.size) throw new RangeError(`read(): buffer of ${into.length} bytes for a chunk of ${req.size}`);
     const abs = path.join(this.root, ...record.path.split('/'));
     const h = this.acquire(abs, record);
     try {
+      if (h.fd !== null && this.syncIo.allowed) return this.readNow(h.fd, into, req.offset);
       const fh = await h.fh;
-      const buf = this.allocate(req.size);
       let got = 0;
       while (got < req.size) {
-        const { bytesRead } = await fh.read(buf, got, req.size - got, req.offset + got);
-        if (bytesRead === 0) throw new ShoalError('IO_ERROR', 'File is shorter than its index says');
+        const { bytesRead } = await fh.read(into, got, req.size - got, req.offset + got);
+        if (bytesRead === 0) throw shortFile();
         got += bytesRead;
       }
-      return buf;
     } finally {
       this.release(abs, h);
     }
   }
 
-  /**
-   * Hand back a buffer read() returned once nothing refers to it any more (its bytes were
-   * encrypted into a frame). Serving a big file then allocates almost nothing per chunk,
-   * which spares the mark-compacts that external memory pressure would force.
-   */
-  recycle(buf: Buffer): void {
-    const whole = buf.buffer;
-    if (buf.byteOffset !== 0 || whole.byteLength !== POOL_BUF_BYTES || this.pool.length >= MAX_POOLED) return;
-    this.pool.push(Buffer.from(whole, 0, POOL_BUF_BYTES));
-  }
-
-  private allocate(size: number): Buffer {
-    if (size > POOL_BUF_BYTES || size < POOL_BUF_BYTES / 8) return Buffer.allocUnsafe(size);
-    // allocUnsafeSlow: an ArrayBuffer of its own, so recycle() can recognise it by its size.
-    return (this.pool.pop() ?? Buffer.allocUnsafeSlow(POOL_BUF_BYTES)).subarray(0, size);
+  private readNow(fd: number, into: Buffer, offset: number): void {
+    const t0 = performance.now();
+    try {
+      for (let got = 0; got < into.length; ) {
+        const n = readSync(fd, into, got, into.length - got, offset + got);
+        if (n === 0) throw shortFile();
+        got += n;
+      }
+    } catch (err) {
+      if (err instanceof ShoalError) throw err;
+      throw new ShoalError('IO_ERROR', `Cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    } finally {
+      this.syncIo.took(t0);
+    }
   }
 
   /** Forget an open handle (file replaced or deleted). */
@@ -120,8 +121,13 @@ export class ChunkReader {
         }
       }
       const fh = fs.open(abs, 'r');
-      const created: Handle = { fh, record, users: 0, timer: null, retired: false };
-      fh.catch(() => this.retire(abs, created));
+      const created: Handle = { fh, fd: null, record, users: 0, timer: null, retired: false };
+      fh.then(
+        (opened) => {
+          if (!created.retired) created.fd = opened.fd;
+        },
+        () => this.retire(abs, created),
+      );
       h = created;
       this.handles.set(abs, h);
     }
@@ -151,6 +157,10 @@ export class ChunkReader {
     h.retired = true;
     if (h.users === 0) void closeQuietly(h);
   }
+}
+
+function shortFile(): ShoalError {
+  return new ShoalError('IO_ERROR', 'File is shorter than its index says');
 }
 
 async function closeQuietly(h: Handle): Promise<void> {

@@ -200,7 +200,8 @@ export class SyncFolder {
     this.maybeFinished();
   }
 
-  async serve(peerId: string, req: ChunkRequest): Promise<Buffer> {
+  /** Read a chunk a peer asked for into `into` (req.size bytes), after checking the request. */
+  async serve(peerId: string, req: ChunkRequest, into: Buffer): Promise<void> {
     if (this.error) throw new ShoalError('FOLDER_PATH_MISSING', this.error.message);
     if (!this.peers.has(peerId)) throw new ShoalError('AUTH_FAILED', 'Folder not shared with this peer');
     // The requester backs off from a paused device for a moment (peer-session.ts).
@@ -210,12 +211,11 @@ export class SyncFolder {
     if (!e || !disk || disk.deleted || disk.kind !== 'file' || e.localChanged) {
       throw new ShoalError('BAD_REQUEST', 'File not available');
     }
-    const data = await this.reader.read(disk, req);
+    await this.reader.read(disk, req, into);
     const sent = this.uploads.served(disk, peerId, req.size);
     if (sent !== null) {
       this.host.emit('transferProgress', { folder: this.id, path: disk.path, direction: 'up', peerId, bytesDone: sent, bytesTotal: disk.size });
     }
-    return data;
   }
 
   /** Peers that announced exactly this version of a file (and are not paused). */

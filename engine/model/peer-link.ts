@@ -20,6 +20,11 @@ export interface PeerLink {
   sendIndex(records: FileRecord[], complete: boolean): void;
   /** Ask for a chunk; resolves with bytes owned by the caller (not yet verified). */
   request(req: ChunkRequest): Promise<Buffer>;
+  /**
+   * The bytes a request resolved with are no longer used (written, or rejected): their
+   * buffer may serve a later message. Never call it while anything still refers to them.
+   */
+  release(bytes: Buffer): void;
   readonly bytesIn: number;
   readonly bytesOut: number;
   /** The peer refused a request because it paused syncing: ask it again a bit later. */

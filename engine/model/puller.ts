@@ -328,8 +328,13 @@ export class Puller {
     peer
       .request({ path: job.record.path, offset, size: chunk.size, hash: chunk.hash })
       .then(async (data) => {
-        if (job.failed) return;
-        await job.asm!.writeChunk(idx, data);
+        try {
+          if (job.failed) return;
+          await job.asm!.writeChunk(idx, data);
+        } finally {
+          // Verified and written (or refused): nothing refers to the bytes any more.
+          peer.release(data);
+        }
         job.fetchedBytes += chunk.size;
         job.doneBytes += chunk.size;
         job.rate.add(chunk.size, Date.now());

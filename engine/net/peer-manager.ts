@@ -4,6 +4,7 @@ import type { EngineEvents, EventName } from '../api/contract.js';
 import type { SyncFolder } from '../model/folder.js';
 import type { LoggerLike } from '../model/host.js';
 import { PeerConnection, type ConnectionOptions } from '../protocol/connection.js';
+import { adoptAccepted } from '../protocol/socket-reads.js';
 import type { RateLimiter } from '../protocol/types.js';
 import type { DeviceIdentity } from '../secrets/device.js';
 import { PeerSession } from './peer-session.js';
@@ -49,7 +50,8 @@ export class PeerManager {
   constructor(private readonly o: PeerManagerOptions) {}
 
   async listen(): Promise<number> {
-    const server = net.createServer((socket) => void this.accept(socket));
+    // Paused on connect: adoptAccepted() gives the socket reads into a reused buffer first.
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => void this.accept(adoptAccepted(socket)));
     server.on('error', (err) => this.o.log.error(`Listener error: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,12 +1,18 @@
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
 import type { ChunkRequest, PeerLink } from '../model/peer-link.js';
 import type { FileRecord } from '../model/record.js';
-import type { Message } from '../protocol/messages.js';
+import type { Message, RequestMsg } from '../protocol/messages.js';
 import type { PeerConnection } from '../protocol/connection.js';
 import { membershipProof, verifyMembershipProof } from '../secrets/secret.js';
 import type { SyncFolder } from '../model/folder.js';
 
 const REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Chunk reads for one peer at once; later requests wait their turn. Each read holds a
+ * frame buffer, and reads from the page cache are quick: a few in flight keep the link
+ * busy, a whole request window's worth (~120) would only hold memory.
+ */
+const MAX_SERVING = 16;
 /** After a PAUSED refusal, how long the peer is left alone before we ask it again. */
 const PEER_PAUSED_RETRY_MS = 3000;
 
@@ -33,6 +39,11 @@ export class PeerSession {
   /** Until then (Date.now() ms) the peer is known to have paused syncing. */
   pausedUntil = 0;
   private pausedTimer: NodeJS.Timeout | null = null;
+  /** Chunk reads in progress for this peer, and the requests waiting for one. */
+  private serving = 0;
+  private readonly waiting: RequestMsg[] = [];
+  private sendBlocked = false;
+  private servingScheduled = false;
 
   constructor(
     readonly conn: PeerConnection,
@@ -82,7 +93,8 @@ export class PeerSession {
         return this.onRequest(msg);
       case 'data': {
         const p = this.take(msg.id);
-        p?.resolve(msg.bytes);
+        if (p) p.resolve(msg.bytes);
+        else this.conn.release(msg.bytes); // answer to a request that timed out or was dropped
         return;
       }
       case 'fail': {
@@ -146,26 +158,75 @@ export class PeerSession {
     this.onJoined(this, folder);
   }
 
-  private onRequest(msg: Extract<Message, { type: 'request' }>): void {
+  private onRequest(msg: RequestMsg): void {
+    if (this.serving >= MAX_SERVING || this.sendBlocked) {
+      this.waiting.push(msg);
+      return;
+    }
     const link = this.joined.get(msg.folderId.toString('hex'));
     if (!link) {
       this.conn.send({ type: 'fail', id: msg.id, code: 'AUTH_FAILED', message: 'Folder not shared on this connection' });
       return;
     }
+    // The chunk is read straight into its outgoing frame, which is sealed where it lies.
+    const out = this.conn.prepareData(msg.id, msg.size);
     const req: ChunkRequest = { path: msg.path, offset: msg.offset, size: msg.size, hash: msg.hash };
-    link.folder.serve(this.id, req).then(
-      (data) => {
-        if (this.closed) return;
-        this.conn.sendData(msg.id, data);
-        // Encrypted, the bytes were copied into the frame; plain frames still hold them.
-        if (!this.conn.plain) link.folder.reader.recycle(data);
+    this.serving++;
+    link.folder
+      .serve(this.id, req, out.payload)
+      .then(
+        () => {
+          if (this.closed) out.discard();
+          else if (!out.send()) this.holdServing();
+        },
+        (err: unknown) => {
+          out.discard();
+          if (isProgrammerError(err)) throw err;
+          const data = toErrorData(err);
+          if (!this.closed) this.conn.send({ type: 'fail', id: msg.id, code: data.code, message: data.message });
+        },
+      )
+      .finally(() => {
+        this.serving--;
+        this.scheduleServing();
+      });
+  }
+
+  /**
+   * Serve waiting requests on the next turn of the event loop, not in this chain of
+   * promise callbacks: a page-cache read completes at once, so the whole queue would be
+   * served in one go, and the sent frames' buffers are only handed back (write callbacks,
+   * process.nextTick) once that chain ends - a request window's worth of frames at once.
+   */
+  private scheduleServing(): void {
+    if (this.servingScheduled || this.waiting.length === 0) return;
+    this.servingScheduled = true;
+    setImmediate(() => {
+      this.servingScheduled = false;
+      this.serveWaiting();
+    });
+  }
+
+  /**
+   * The connection's send buffer is full (the peer reads slower than we read the disk):
+   * serve nothing more until it drains, so answers wait as small requests, not as frames.
+   */
+  private holdServing(): void {
+    if (this.sendBlocked) return;
+    this.sendBlocked = true;
+    this.conn.drain().then(
+      () => {
+        this.sendBlocked = false;
+        this.serveWaiting();
       },
-      (err: unknown) => {
-        if (isProgrammerError(err)) throw err;
-        const data = toErrorData(err);
-        if (!this.closed) this.conn.send({ type: 'fail', id: msg.id, code: data.code, message: data.message });
-      },
+      () => undefined, // closed: closedWith() clears the queue
     );
+  }
+
+  private serveWaiting(): void {
+    while (!this.closed && !this.sendBlocked && this.serving < MAX_SERVING && this.waiting.length > 0) {
+      this.onRequest(this.waiting.shift()!);
+    }
   }
 
   request(folder: SyncFolder, req: ChunkRequest): Promise<Buffer> {
@@ -195,6 +256,7 @@ export class PeerSession {
   closedWith(reason: ShoalError): void {
     if (this.closed) return;
     this.closed = true;
+    this.waiting.length = 0;
     if (this.pausedTimer) clearTimeout(this.pausedTimer);
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
@@ -239,5 +301,9 @@ export class FolderLink implements PeerLink {
 
   request(req: ChunkRequest): Promise<Buffer> {
     return this.session.request(this.folder, req);
+  }
+
+  release(bytes: Buffer): void {
+    this.session.conn.release(bytes);
   }
 }

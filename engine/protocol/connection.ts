@@ -3,8 +3,10 @@ import { ShoalError, isProgrammerError } from '../errors.js';
 import type { FileRecord } from '../model/record.js';
 import { deviceIdOf, type DeviceIdentity } from '../secrets/device.js';
 import { dial } from './dial.js';
+import { readTapOf } from './socket-reads.js';
+import { framePool } from './frame-pool.js';
 import { FrameWriter } from './frame-writer.js';
-import { FrameOpener, FrameReader, FrameSealer } from './frames.js';
+import { FrameOpener, FrameReader, FrameSealer, HEADER_BYTES, allocFrame } from './frames.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } from './handshake.js';
 import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
 import { isLanAddress, normalizeAddress } from './lan.js';
@@ -47,6 +49,15 @@ export interface ConnectOptions extends PeerOptions {
 }
 
 export type MessageHandler = (msg: Message) => void;
+
+/** A `data` message being filled in place (PeerConnection.prepareData). */
+export interface OutgoingData {
+  readonly payload: Buffer;
+  /** Seal and send; false = buffers are full, `await drain()` before sending more. */
+  send(): boolean;
+  /** Not sent after all (the read failed): the buffer is reused. */
+  discard(): void;
+}
 
 /** After we end our side, how long we keep draining the peer's bytes before a hard close. */
 const LINGER_MS = 2_000;
@@ -149,7 +160,10 @@ export class PeerConnection {
       onError: (err) => this.shutdown(asShoalError(err, 'Upload rate limiter failed'), true),
     });
 
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Reads into a reused buffer where the socket has one (socket-reads.ts), else 'data'.
+    const tap = readTapOf(socket);
+    if (tap) tap.sink = (view) => this.onData(view, true);
+    else socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
     socket.on('end', () => this.shutdown(new ShoalError('PEER_GONE', 'The peer closed the connection.'), false));
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.shutdown(new ShoalError('PEER_GONE', `Connection error (${err.code ?? err.message}).`, { cause: err }), false),
@@ -182,7 +196,7 @@ export class PeerConnection {
     this.handler = handler;
     queueMicrotask(() => {
       if (this.reason) return;
-      this.release('handler');
+      this.unhold('handler');
       this.reader.resume();
     });
   }
@@ -199,14 +213,44 @@ export class PeerConnection {
   }
 
   /**
-   * The hot path: the header and `bytes` go into one frame without copying `bytes` (it
-   * is encrypted straight into the outgoing frame, or in plain mode written as is).
-   * Do not modify `bytes` after the call.
+   * The hot path: the header and `bytes` are copied into one frame and sealed in place;
+   * `bytes` is the caller's again as soon as this returns.
    */
   sendData(id: number, bytes: Buffer): boolean {
     if (bytes.length > MAX_DATA) throw new RangeError(`Data of ${bytes.length} bytes exceeds ${MAX_DATA}`);
     if (this.reason) return false;
     return this.writer.write([dataHeader(id), bytes]);
+  }
+
+  /**
+   * A `data` answer built in place: fill `payload` (exactly `size` bytes, e.g. read the
+   * chunk from disk into it), then send() it - sealed where it lies, never copied - or
+   * discard() it. Frames leave in the order send() is called.
+   */
+  prepareData(id: number, size: number): OutgoingData {
+    if (size > MAX_DATA) throw new RangeError(`Data of ${size} bytes exceeds ${MAX_DATA}`);
+    const head = dataHeader(id);
+    const frame = allocFrame(head.length + size);
+    frame.set(head, HEADER_BYTES);
+    const start = HEADER_BYTES + head.length;
+    let done = false;
+    return {
+      payload: frame.subarray(start, start + size),
+      send: () => {
+        if (done) throw new Error('prepareData: sent or discarded already');
+        done = true;
+        if (this.reason) {
+          framePool.release(frame);
+          return false;
+        }
+        return this.writer.writeFrame(frame);
+      },
+      discard: () => {
+        if (done) return;
+        done = true;
+        framePool.release(frame);
+      },
+    };
   }
 
   /** Send an index of any size as several `index` messages (see encodeIndex). */
@@ -218,6 +262,14 @@ export class PeerConnection {
       ok = this.writer.write([payload]);
     }
     return ok;
+  }
+
+  /**
+   * Hand back the bytes of a received `data` message once they are used (written to
+   * disk): the frame buffer they came in is reused for a later frame. Optional.
+   */
+  release(bytes: Buffer): void {
+    framePool.release(bytes);
   }
 
   /** Change rate limits at any time (e.g. once the peer is known to be on the LAN). */
@@ -238,7 +290,7 @@ export class PeerConnection {
   }
 
   resumeReading(): void {
-    this.release('user');
+    this.unhold('user');
     if (this.handler) this.reader.resume();
   }
 
@@ -269,7 +321,7 @@ export class PeerConnection {
           plainLan: this.opts.plainLan,
         }),
       ]);
-      for (const chunk of rest) this.onData(chunk);
+      for (const chunk of rest) this.onData(chunk, false);
       if (this.holds.size === 0 && !this.reason) this.socket.resume();
       await got;
     } finally {
@@ -277,7 +329,8 @@ export class PeerConnection {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  /** `transient`: a view of the socket's read buffer, valid only during this call. */
+  private onData(chunk: Buffer, transient: boolean): void {
     if (this.reason) return; // lingering after close: discard
     this.inBytes += chunk.length;
     this.keepalive.heard();
@@ -285,16 +338,24 @@ export class PeerConnection {
     if (wait) {
       this.hold('limiter');
       wait.then(
-        () => this.release('limiter'),
+        () => this.unhold('limiter'),
         (err: unknown) => this.shutdown(asShoalError(err, 'Download rate limiter failed'), true),
       );
     }
-    this.reader.push(chunk);
+    this.reader.push(chunk, transient);
   }
 
   /** Runs inside the frame reader: a throw here closes the connection with that error. */
   private onFrame(payload: Buffer): void {
     const msg = decodeMessage(payload);
+    if (msg.type === 'data') {
+      // The payload's buffer goes with the message; its receiver releases it.
+      if (this.helloWait) throw new ShoalError('PROTOCOL_ERROR', 'Expected hello, got data');
+      this.handler!(msg);
+      return;
+    }
+    // Everything else is decoded into values of its own: the frame can be reused at once.
+    framePool.release(payload);
     if (!this.helloWait && msg.type === 'hello') throw new ShoalError('PROTOCOL_ERROR', 'Unexpected second hello');
     // The peer may give up before hello (e.g. its hello timeout): take its reason.
     if (msg.type === 'error' && this.helloWait) return this.shutdown(new ShoalError(msg.code, msg.message), false);
@@ -354,7 +415,7 @@ export class PeerConnection {
     this.socket.pause();
   }
 
-  private release(why: string): void {
+  private unhold(why: string): void {
     this.holds.delete(why);
     if (this.holds.size === 0 && !this.reason) this.socket.resume();
   }

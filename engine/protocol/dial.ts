@@ -1,14 +1,16 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { ShoalError } from '../errors.js';
+import { connectWithTap } from './socket-reads.js';
 
 /**
- * Open a TCP connection with a time bound. `readableHighWaterMark` is the only receive
+ * Open a TCP connection with a time bound (reading into a reused buffer, socket-reads.ts).
+ * `readableHighWaterMark` is the only receive
  * buffer knob Node offers on a TCP socket (SO_RCVBUF is not settable; the kernel
  * autotunes it): it bounds how much Node buffers while we pause reading.
  */
 export function dial(host: string, port: number, timeoutMs: number, readableHighWaterMark?: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({
+    const socket = connectWithTap({
       host,
       port,
       noDelay: true,

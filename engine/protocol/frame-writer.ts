@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { ShoalError } from '../errors.js';
+import { framePool } from './frame-pool.js';
 import type { FrameSealer } from './frames.js';
 import type { TokenBucketLike } from './types.js';
 
@@ -9,10 +10,6 @@ export const DEFAULT_SEND_HIGH_WATER = 4 * 1024 * 1024;
 /** Corked bytes that are sent without waiting for the end of the tick. */
 const CORK_FLUSH_BYTES = 64 * 1024;
 
-interface Pending {
-  pieces: Buffer[];
-  size: number;
-}
 
 /**
  * Writes sealed frames to the socket with bounded buffering. `write` returns false once
@@ -24,7 +21,7 @@ interface Pending {
 export class FrameWriter {
   /** Plain (authenticated, not encrypted) frames once negotiated. */
   plain = false;
-  private readonly queue: Pending[] = [];
+  private readonly queue: Buffer[] = [];
   private waitingLimiter = false;
   private corked = false;
   private waiters: Array<{ resolve: () => void; reject: (err: ShoalError) => void }> = [];
@@ -34,6 +31,7 @@ export class FrameWriter {
   private readonly onError: ((err: unknown) => void) | undefined;
   /** Wire bytes handed to the socket. */
   bytesOut = 0;
+
 
   constructor(
     private readonly socket: net.Socket,
@@ -56,21 +54,34 @@ export class FrameWriter {
   /** Seal and send (or queue) one frame made of `parts`. False = please await drain(). */
   write(parts: readonly Buffer[]): boolean {
     if (this.failed) return false;
-    const pieces = this.sealer.seal(parts, this.plain);
-    let size = 0;
-    for (const p of pieces) size += p.length;
+    return this.enqueue(this.sealer.seal(parts, this.plain));
+  }
+
+  private enqueue(frame: Buffer): boolean {
     if (this.queue.length > 0 || this.waitingLimiter) {
-      this.queue.push({ pieces, size });
+      this.queue.push(frame);
       return false;
     }
-    const wait = this.limiter?.take(size);
+    const wait = this.limiter?.take(frame.length);
     if (wait) {
-      this.queue.push({ pieces, size });
+      this.queue.push(frame);
       this.awaitTokens(wait);
       return false;
     }
-    this.put(pieces, size);
+    this.put(frame);
     return !this.full();
+  }
+
+  /**
+   * Send a frame from allocFrame() whose payload the caller filled in (sealed here, in
+   * place: no copy). False = please await drain().
+   */
+  writeFrame(frame: Buffer): boolean {
+    if (this.failed) {
+      framePool.release(frame);
+      return false;
+    }
+    return this.enqueue(this.sealer.sealInPlace(frame, this.plain));
   }
 
   /** Resolves when more may be written; rejects with the close reason if the connection ends. */
@@ -90,7 +101,7 @@ export class FrameWriter {
    * final frame is not stuck behind frames with lower nonces).
    */
   flushQueue(): void {
-    for (const p of this.queue.splice(0)) this.put(p.pieces, p.size);
+    for (const frame of this.queue.splice(0)) this.put(frame);
   }
 
   /** The connection is closing: refuse further writes and fail pending drain() calls. */
@@ -103,15 +114,12 @@ export class FrameWriter {
 
   /** Write a frame directly, bypassing queue and limiter (only after flushQueue()). */
   writeNow(parts: readonly Buffer[]): void {
-    const pieces = this.sealer.seal(parts, this.plain);
-    let size = 0;
-    for (const p of pieces) size += p.length;
-    this.put(pieces, size);
+    this.put(this.sealer.seal(parts, this.plain));
   }
 
-  private put(pieces: Buffer[], size: number): void {
+  private put(frame: Buffer): void {
     if (this.socket.destroyed) return;
-    this.bytesOut += size;
+    this.bytesOut += frame.length;
     // Small frames written in the same tick (a window of chunk requests, index batches)
     // leave in one writev, not one syscall and TCP segment each. Once a batch is big it
     // goes at once, so backpressure still reflects what the kernel would not take.
@@ -120,7 +128,9 @@ export class FrameWriter {
       this.socket.cork();
       process.nextTick(this.uncork);
     }
-    for (const p of pieces) this.socket.write(p);
+    // The socket holds the frame until its write completes (the callback runs on a later
+    // tick even when the kernel took the bytes at once); then its buffer is reused.
+    this.socket.write(frame, () => framePool.release(frame));
     if (this.socket.writableLength >= CORK_FLUSH_BYTES) this.uncork();
   }
 
@@ -138,7 +148,7 @@ export class FrameWriter {
         this.waitingLimiter = false;
         if (this.failed) return;
         const head = this.queue.shift();
-        if (head) this.put(head.pieces, head.size);
+        if (head) this.put(head);
         this.pump();
       },
       (err: unknown) => {
@@ -152,10 +162,10 @@ export class FrameWriter {
   private pump(): void {
     while (!this.failed && this.queue.length > 0) {
       const head = this.queue[0]!;
-      const wait = this.limiter?.take(head.size);
+      const wait = this.limiter?.take(head.length);
       if (wait) return this.awaitTokens(wait);
       this.queue.shift();
-      this.put(head.pieces, head.size);
+      this.put(head);
     }
     this.release();
   }

@@ -1,5 +1,6 @@
-import crypto from 'node:crypto';
+import sodium from 'sodium-native';
 import { ShoalError } from '../errors.js';
+import { framePool } from './frame-pool.js';
 import { MAX_FRAME } from './types.js';
 
 /**
@@ -11,56 +12,72 @@ import { MAX_FRAME } from './types.js';
  *   plain:     AAD = header + payload, empty plaintext, body = the payload in clear.
  * Plain frames (LAN peers that both opted out of encryption) cost only Poly1305, and
  * flipping the flag breaks the tag, so an attacker cannot switch modes.
+ *
+ * Sealing and opening work in place (libsodium's detached AEAD), in buffers from the
+ * frame pool: a frame is built in one buffer and written with one write, and a received
+ * payload is a view of the frame it came in. Nothing is allocated per frame.
  */
 export const HEADER_BYTES = 4;
 export const TAG_BYTES = 16;
 const PLAIN_FLAG = 0x8000_0000;
 const LENGTH_MASK = 0x7fff_ffff;
-const CIPHER = 'chacha20-poly1305';
-/** Largest assembly kept for reuse: a data frame of the biggest chunk, not a rare huge index. */
-const MAX_SPARE = 1024 * 1024;
 
-function nonceFor(counter: number): Buffer {
+/** The 96-bit nonce for frame `counter`, written into `nonce` (reused per direction). */
+function setNonce(nonce: Buffer, counter: number): void {
   if (counter >= Number.MAX_SAFE_INTEGER) throw new ShoalError('PROTOCOL_ERROR', 'Frame counter exhausted');
-  const nonce = Buffer.alloc(12);
   nonce.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 4);
   nonce.writeUInt32BE(counter >>> 0, 8);
-  return nonce;
 }
 
 /** Seals outgoing frames for one direction. */
 export class FrameSealer {
   private counter = 0;
+  private readonly nonce = Buffer.alloc(12);
   constructor(private readonly key: Buffer) {}
 
   /**
-   * The wire pieces of one frame carrying the concatenation of `parts`, to be written in
-   * order (the socket's writev joins them; nothing here copies a payload). In plain mode
-   * the returned pieces include the caller's buffers themselves.
+   * One whole frame carrying the concatenation of `parts`, in a buffer from the frame
+   * pool (framePool.release it once written; the caller's parts are not kept).
    */
-  seal(parts: readonly Buffer[], plain: boolean): Buffer[] {
+  seal(parts: readonly Uint8Array[], plain: boolean): Buffer {
     let len = 0;
     for (const p of parts) len += p.length;
-    if (len > MAX_FRAME) throw new ShoalError('FRAME_TOO_LARGE', `Frame of ${len} bytes exceeds ${MAX_FRAME}`);
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header.writeUInt32BE((plain ? PLAIN_FLAG : 0) + len + TAG_BYTES, 0);
-    const cipher = crypto.createCipheriv(CIPHER, this.key, nonceFor(this.counter++), { authTagLength: TAG_BYTES });
-    const out: Buffer[] = [header];
-    if (plain) {
-      // Several setAAD calls authenticate their concatenation (checked in the tests).
-      cipher.setAAD(header, { plaintextLength: 0 });
-      for (const p of parts) if (p.length) cipher.setAAD(p, { plaintextLength: 0 });
-      cipher.final();
-      for (const p of parts) if (p.length) out.push(p);
-    } else {
-      cipher.setAAD(header, { plaintextLength: len });
-      for (const p of parts) if (p.length) out.push(cipher.update(p));
-      cipher.final();
+    const frame = allocFrame(len);
+    let at = HEADER_BYTES;
+    for (const p of parts) {
+      frame.set(p, at);
+      at += p.length;
     }
-    out.push(cipher.getAuthTag());
-    return out;
+    return this.sealInPlace(frame, plain);
+  }
+
+  /**
+   * Seal a frame from allocFrame() whose payload (frame[HEADER_BYTES, length - TAG_BYTES))
+   * has been filled in: header and tag are written, the payload encrypted in place.
+   * Frames must be sealed in the order they are sent (the nonce is a counter).
+   */
+  sealInPlace(frame: Buffer, plain: boolean): Buffer {
+    const at = frame.length - TAG_BYTES;
+    frame.writeUInt32BE((plain ? PLAIN_FLAG : 0) + at - HEADER_BYTES + TAG_BYTES, 0);
+    setNonce(this.nonce, this.counter++);
+    const tag = frame.subarray(at);
+    if (plain) {
+      sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(EMPTY, tag, EMPTY, frame.subarray(0, at), null, this.nonce, this.key);
+    } else {
+      const body = frame.subarray(HEADER_BYTES, at);
+      sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(body, tag, body, frame.subarray(0, HEADER_BYTES), null, this.nonce, this.key);
+    }
+    return frame;
   }
 }
+
+/** A pooled buffer for one frame of `payloadBytes`; the payload goes at HEADER_BYTES. */
+export function allocFrame(payloadBytes: number): Buffer {
+  if (payloadBytes > MAX_FRAME) throw new ShoalError('FRAME_TOO_LARGE', `Frame of ${payloadBytes} bytes exceeds ${MAX_FRAME}`);
+  return framePool.acquire(HEADER_BYTES + payloadBytes + TAG_BYTES);
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** Parses the header word: total frame size on the wire, or throws before any allocation. */
 export function frameSizeFromHeader(word: number, acceptPlain: boolean): number {
@@ -78,32 +95,39 @@ export function frameSizeFromHeader(word: number, acceptPlain: boolean): number 
 /** Opens incoming frames for one direction. */
 export class FrameOpener {
   private counter = 0;
+  private readonly nonce = Buffer.alloc(12);
   constructor(private readonly key: Buffer) {}
 
-  /** `frame` is a whole frame (header included). Returns the payload (a view in plain mode). */
+  /**
+   * `frame` is a whole frame (header included), ours to change: it is decrypted in place.
+   * Returns the payload, a view of `frame`.
+   */
   open(frame: Buffer): Buffer {
     const plain = frame.readUInt32BE(0) >= PLAIN_FLAG;
     const tagAt = frame.length - TAG_BYTES;
-    const decipher = crypto.createDecipheriv(CIPHER, this.key, nonceFor(this.counter++), { authTagLength: TAG_BYTES });
-    decipher.setAuthTag(frame.subarray(tagAt));
+    setNonce(this.nonce, this.counter++);
+    const tag = frame.subarray(tagAt);
+    const body = frame.subarray(HEADER_BYTES, tagAt);
     try {
       if (plain) {
-        decipher.setAAD(frame.subarray(0, tagAt), { plaintextLength: 0 });
-        decipher.final();
-        return frame.subarray(HEADER_BYTES, tagAt);
+        sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(EMPTY, null, EMPTY, tag, frame.subarray(0, tagAt), this.nonce, this.key);
+      } else {
+        // Verified before anything is decrypted: a bad tag leaves the bytes as they came.
+        sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(body, null, body, tag, frame.subarray(0, HEADER_BYTES), this.nonce, this.key);
       }
-      decipher.setAAD(frame.subarray(0, HEADER_BYTES), { plaintextLength: tagAt - HEADER_BYTES });
-      const payload = decipher.update(frame.subarray(HEADER_BYTES, tagAt));
-      decipher.final(); // throws on a bad tag; the payload is discarded unseen
-      return payload;
     } catch (err) {
       throw new ShoalError('PROTOCOL_ERROR', 'A frame failed authentication (corrupted or tampered).', { cause: err });
     }
+    return body;
   }
 }
 
 export interface FrameReaderHandlers {
-  /** One authenticated payload. May throw (the reader stops and reports the error). */
+  /**
+   * One authenticated payload. It may be a view of a frame-pool buffer that now belongs to
+   * the handler: framePool.release(payload) once nothing refers to it (or let it go to the
+   * garbage collector). May throw (the reader stops and reports the error).
+   */
   frame(payload: Buffer): void;
   /** A ShoalError for bad input; anything else was thrown by `frame` (or is a bug). */
   error(err: unknown): void;
@@ -112,7 +136,7 @@ export interface FrameReaderHandlers {
 /**
  * Incremental parser. Socket chunks are kept in a short list; a frame inside one chunk is
  * a view of it (no copy). Once the header of a frame that spans chunks is known (and
- * checked against MAX_FRAME), one buffer of exactly its size is allocated and later
+ * checked against MAX_FRAME), a pooled buffer of exactly its size is taken and later
  * chunks are copied straight into it, so a peer dribbling tiny segments cannot make us
  * keep millions of chunk objects.
  */
@@ -124,14 +148,10 @@ export class FrameReader {
   private need = -1;
   private assembly: Buffer | null = null;
   private filled = 0;
-  /** The whole buffer the assembly is a view of (a reused spare may be larger). */
-  private assemblyBase: Buffer | null = null;
-  /** assemblyBase of the frame just completed, until that frame is opened. */
-  private assembled: Buffer | null = null;
-  /** A former assembly whose bytes nothing references any more (see process). */
-  private spare: Buffer | null = null;
   private paused = false;
   private stopped = false;
+  /** The read buffer behind the chunk being pushed, when that chunk is transient. */
+  private transient: ArrayBufferLike | null = null;
   /** Plain frames are refused until the connection consented to them. */
   acceptPlain = false;
 
@@ -140,8 +160,31 @@ export class FrameReader {
     private readonly handlers: FrameReaderHandlers,
   ) {}
 
-  push(chunk: Buffer): void {
+  /**
+   * Feed bytes as they arrive. The reader owns `chunk` from now on (frames are opened in
+   * place) - unless `transient`: then `chunk` is a view of a read buffer that the next read
+   * overwrites (socket-reads.ts), and whatever must outlive this call is copied.
+   */
+  push(chunk: Buffer, transient = false): void {
     if (this.stopped || chunk.length === 0) return;
+    if (transient) {
+      this.transient = chunk.buffer;
+      try {
+        this.pushOwned(chunk);
+      } finally {
+        this.transient = null;
+        // Left over (a pause, a frame still incomplete is already in its assembly): copy.
+        for (let i = 0; i < this.chunks.length; i++) {
+          if (this.chunks[i]!.buffer === chunk.buffer) this.chunks[i] = Buffer.from(this.chunks[i]!);
+        }
+      }
+      return;
+    }
+    this.pushOwned(chunk);
+  }
+
+  private pushOwned(chunk: Buffer): void {
+    if (this.stopped) return;
     this.buffered += chunk.length;
     if (this.assembly) {
       const n = Math.min(chunk.length, this.assembly.length - this.filled);
@@ -150,7 +193,6 @@ export class FrameReader {
       if (this.filled < this.assembly.length) return;
       // Complete: it becomes the head of the (empty) chunk list, taken as a view below.
       this.chunks.push(this.assembly);
-      this.assembled = this.assemblyBase;
       this.assembly = null;
       if (n < chunk.length) this.chunks.push(chunk.subarray(n));
     } else {
@@ -173,11 +215,9 @@ export class FrameReader {
   /** Discard everything from now on. */
   stop(): void {
     this.stopped = true;
+    if (this.assembly) framePool.release(this.assembly);
     this.chunks = [];
     this.assembly = null;
-    this.assemblyBase = null;
-    this.assembled = null;
-    this.spare = null;
     this.buffered = 0;
   }
 
@@ -187,25 +227,20 @@ export class FrameReader {
 
   private process(): void {
     while (!this.paused && !this.stopped && !this.assembly) {
+      let frame: Buffer | null = null;
       try {
         if (this.need < 0) {
           if (this.buffered < HEADER_BYTES) return;
           this.need = frameSizeFromHeader(this.peekWord(), this.acceptPlain);
         }
         if (this.buffered < this.need) return this.startAssembly();
-        const frame = this.take(this.need);
+        frame = this.take(this.need);
         this.need = -1;
         const payload = this.opener.open(frame);
-        // A decrypted payload is a new buffer, so the assembly it came from is free: reused
-        // for the next big frame, which halves what a download allocates (and the
-        // mark-compacts that external memory pressure forces). Plain payloads are views.
-        const a = this.assembled;
-        if (a && a.length <= MAX_SPARE && frame.buffer === a.buffer && payload.buffer !== frame.buffer) {
-          this.spare = a;
-        }
-        this.assembled = null;
+        frame = null; // the handler owns it now
         this.handlers.frame(payload);
       } catch (err) {
+        if (frame) framePool.release(frame);
         this.stop();
         this.handlers.error(err);
         return;
@@ -215,10 +250,7 @@ export class FrameReader {
 
   /** Move the partial frame into a buffer of its final size; the rest is copied as it comes. */
   private startAssembly(): void {
-    const base = this.spare && this.spare.length >= this.need ? this.spare : Buffer.allocUnsafe(this.need);
-    this.spare = null;
-    this.assemblyBase = base;
-    const buf = base.subarray(0, this.need);
+    const buf = framePool.acquire(this.need);
     let at = 0;
     for (const c of this.chunks) at += c.copy(buf, at);
     this.chunks = [];
@@ -238,16 +270,19 @@ export class FrameReader {
     return head.readUInt32BE(0);
   }
 
-  /** Take n bytes (n <= buffered): a view when they lie in one chunk. */
+  /**
+   * Take n bytes (n <= buffered): a view when they lie in one chunk we own, else a copy
+   * in a pooled buffer (a frame inside a transient read buffer must outlive the read).
+   */
   private take(n: number): Buffer {
     this.buffered -= n;
     const first = this.chunks[0]!;
-    if (first.length >= n) {
+    if (first.length >= n && first.buffer !== this.transient) {
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = framePool.acquire(n);
     let got = 0;
     while (got < n) {
       const c = this.chunks[0]!;

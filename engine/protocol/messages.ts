@@ -40,7 +40,10 @@ export interface RequestMsg {
   size: number;
   hash: Buffer;
 }
-/** `bytes` is a view of the received frame (no copy); keep it only as long as needed. */
+/**
+ * `bytes` is a view of the received frame (no copy), possibly a frame-pool buffer that the
+ * receiver releases once the bytes are used (see PeerLink.release).
+ */
 export interface DataMsg { type: 'data'; id: number; bytes: Buffer }
 export interface FailMsg { type: 'fail'; id: number; code: ErrorCode; message: string }
 export interface ErrorMsg { type: 'error'; code: ErrorCode; message: string }
@@ -151,6 +154,14 @@ export function encodeMessage(m: Message): Buffer {
   return w.finish();
 }
 
+/**
+ * A copy of a few bytes of a payload. Every message but `data` is decoded into values
+ * that own their memory, so the frame buffer can be reused as soon as it is handled.
+ */
+function own(b: Buffer): Buffer {
+  return Buffer.from(b);
+}
+
 /** Decode one frame payload from a peer. Throws PROTOCOL_ERROR (or BAD_PATH) on anything off. */
 export function decodeMessage(payload: Buffer): Message {
   const rd = new Reader(payload);
@@ -169,13 +180,13 @@ export function decodeMessage(payload: Buffer): Message {
       return { type: 'hello', protocolVersion, deviceId, deviceName, nowMs, listenPort, plainLan };
     }
     case TYPE_CODES.join:
-      m = { type: 'join', folderId: rd.raw(FOLDER_ID_BYTES), proof: rd.raw(PROOF_BYTES) };
+      m = { type: 'join', folderId: own(rd.raw(FOLDER_ID_BYTES)), proof: own(rd.raw(PROOF_BYTES)) };
       break;
     case TYPE_CODES.refuse:
-      m = { type: 'refuse', folderId: rd.raw(FOLDER_ID_BYTES), code: readCode(rd), message: rd.str(MAX_TEXT) };
+      m = { type: 'refuse', folderId: own(rd.raw(FOLDER_ID_BYTES)), code: readCode(rd), message: rd.str(MAX_TEXT) };
       break;
     case TYPE_CODES.index: {
-      const folderId = rd.raw(FOLDER_ID_BYTES);
+      const folderId = own(rd.raw(FOLDER_ID_BYTES));
       const complete = rd.bool();
       const n = rd.uint();
       if (n > MAX_INDEX_RECORDS || n * MIN_RECORD_BYTES > rd.remaining) {
@@ -187,13 +198,13 @@ export function decodeMessage(payload: Buffer): Message {
       break;
     }
     case TYPE_CODES.request: {
-      const folderId = rd.raw(FOLDER_ID_BYTES);
+      const folderId = own(rd.raw(FOLDER_ID_BYTES));
       const id = rd.uint();
       const path = checkRelPath(rd.str(4096));
       const offset = rd.uint();
       const size = rd.uint();
       if (offset > MAX_FILE_SIZE || size < 1 || size > MAX_DATA) throw new ShoalError('PROTOCOL_ERROR', 'Bad request range');
-      m = { type: 'request', folderId, id, path, offset, size, hash: rd.raw(HASH_BYTES) };
+      m = { type: 'request', folderId, id, path, offset, size, hash: own(rd.raw(HASH_BYTES)) };
       break;
     }
     case TYPE_CODES.data: {

@@ -4,6 +4,7 @@ import { ShoalError } from '../errors.js';
 import type { FileRecord } from '../model/record.js';
 import { chunkMatches } from './blake.js';
 import { finishTemp, type CommitOptions } from './commit.js';
+import { DirectWriter } from './direct-writer.js';
 import { fsError } from './errors.js';
 import { readFully, writevFully } from './io.js';
 import { hashMismatch, layoutOf, type ChunkLayout } from './layout.js';
@@ -41,7 +42,7 @@ const MAX_SPARE_BUFFERS = 4;
 /** Bounds of one coalesced write (buffers, bytes). */
 const MAX_RUN_CHUNKS = 64;
 const MAX_RUN_BYTES = 8 * 1024 * 1024;
-/** Written bytes after which a background datasync starts (only big files get there). */
+/** Bytes written through the page cache after which a background datasync starts. */
 const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 interface QueuedWrite {
@@ -77,6 +78,8 @@ export class FileAssembler {
   private syncError: unknown = null;
   /** Read buffers for local copies, reused so a big file's copies do not churn memory. */
   private spare: Buffer[] = [];
+  /** Big files on Linux: chunks go to the disk in aligned O_DIRECT extents (direct-writer.ts). */
+  private direct: DirectWriter | null = null;
 
   private constructor(record: FileRecord, targetAbs: string, tempAbs: string, fh: FileHandle, layout: ChunkLayout, tempMode: number | undefined, present: number[]) {
     this.record = record;
@@ -97,15 +100,20 @@ export class FileAssembler {
     const tempAbs = tempPathFor(targetAbs);
     const resume = opts.resume !== false;
     const { fh, existed } = await openTemp(tempAbs, resume);
-    if (!existed) return new FileAssembler(record, targetAbs, tempAbs, fh, layout, undefined, []);
-    try {
-      const st = await fh.stat();
-      const present = await verifyTempChunks(fh, record, layout, st.size);
-      return new FileAssembler(record, targetAbs, tempAbs, fh, layout, st.mode, present);
-    } catch (err) {
-      await fh.close().catch(() => {});
-      throw fsError(err, tempAbs, 'read');
+    let asm: FileAssembler;
+    if (!existed) asm = new FileAssembler(record, targetAbs, tempAbs, fh, layout, undefined, []);
+    else {
+      try {
+        const st = await fh.stat();
+        const present = await verifyTempChunks(fh, record, layout, st.size);
+        asm = new FileAssembler(record, targetAbs, tempAbs, fh, layout, st.mode, present);
+      } catch (err) {
+        await fh.close().catch(() => {});
+        throw fsError(err, tempAbs, 'read');
+      }
     }
+    if (!asm.complete) asm.direct = await DirectWriter.open(tempAbs, record.size, (bufs, pos) => writevFully(fh, bufs, pos));
+    return asm;
   }
 
   get chunkCount(): number {
@@ -192,6 +200,15 @@ export class FileAssembler {
     const fh = this.fh!;
     this.fh = null; // finishTemp closes it, whatever happens
     try {
+      if (this.direct) {
+        const direct = this.direct;
+        this.direct = null;
+        try {
+          await direct.flush();
+        } finally {
+          await direct.close();
+        }
+      }
       if (this.syncError) {
         await fh.close().catch(() => {});
         throw fsError(this.syncError, this.targetAbs, 'write');
@@ -213,6 +230,9 @@ export class FileAssembler {
     if (this.phase === 'done') return;
     this.phase = 'closed';
     await this.waitIdle();
+    const direct = this.direct;
+    this.direct = null;
+    await direct?.close();
     const fh = this.fh;
     this.fh = null;
     if (fh) await fh.close().catch(() => {});
@@ -275,6 +295,10 @@ export class FileAssembler {
     try {
       while (this.writeQueue.length > 0) {
         const batch = this.writeQueue.splice(0).sort((a, b) => a.i - b.i);
+        if (this.direct) {
+          await this.stageDirect(this.direct, batch);
+          continue;
+        }
         for (let start = 0; start < batch.length; ) {
           let end = start + 1;
           let bytes = batch[start]!.data.length;
@@ -295,6 +319,18 @@ export class FileAssembler {
       }
     } finally {
       this.writing = false;
+    }
+  }
+
+  /** O_DIRECT path: each chunk is staged in its extent(s); full extents are written as they fill. */
+  private async stageDirect(direct: DirectWriter, batch: QueuedWrite[]): Promise<void> {
+    for (const w of batch) {
+      try {
+        await direct.put(this.layout.offsets[w.i]!, w.data);
+        w.resolve();
+      } catch (err) {
+        w.reject(err);
+      }
     }
   }
 

@@ -169,12 +169,12 @@ export class RawPeer {
 
   /** Seal one frame around `payload` and write it. */
   frame(payload: Buffer, plain = false): void {
-    for (const piece of this.sealer.seal([payload], plain)) this.socket.write(piece);
+    this.socket.write(Buffer.from(this.sealer.seal([payload], plain)));
   }
 
   /** Seal a frame and return its wire bytes (to tamper with before writing). */
   sealed(payload: Buffer, plain = false): Buffer {
-    return Buffer.concat(this.sealer.seal([payload], plain));
+    return Buffer.from(this.sealer.seal([payload], plain));
   }
 
   /** Resolves when the server closed the socket (bounded). */

@@ -109,7 +109,7 @@ export class SpyPeer {
 
   /** Seal one frame around any payload (even one the encoder would refuse). */
   frame(payload: Buffer): void {
-    for (const piece of this.sealer.seal([payload], false)) this.socket.write(piece);
+    this.socket.write(Buffer.from(this.sealer.seal([payload], false)));
   }
 
   writeRaw(bytes: Buffer): void {

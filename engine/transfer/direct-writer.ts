@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { EXTENT_BYTES, acquireExtent, releaseExtent } from './extent-buffers.js';
+
+/**
+ * Writes a big download with O_DIRECT (Linux): verified chunks are gathered into aligned
+ * 4 MiB extents in memory, and each full extent goes to the disk in one write that
+ * bypasses the page cache.
+ *
+ * Why: the final fsync makes every byte go to the disk anyway, and copying a whole file
+ * into freshly allocated page-cache pages first cost more CPU than decrypting it
+ * (measured on the 2-core dev VM: 3.9 s of write calls for a 1 GiB download through the
+ * page cache, 0.5 s with O_DIRECT). The disk's own speed is then the only limit.
+ *
+ * Everything that does not fit the aligned pattern goes through the page cache instead,
+ * on the file's ordinary descriptor: the file's unaligned tail, extents evicted before
+ * they filled up (chunks arriving far out of order), and all of it where O_DIRECT is
+ * refused (other systems, tmpfs, some network file systems). Each byte is written exactly
+ * once, by one path or the other; the caller's fsync covers both.
+ *
+ * Not safe for concurrent use: the assembler calls put() from its one write loop.
+ */
+export type BufferedWrite = (bufs: Buffer[], position: number) => Promise<void>;
+
+/** Files smaller than this are written through the page cache (few extents to gain). */
+export const DIRECT_MIN_FILE = 32 * 1024 * 1024;
+/** Partly filled extents one file may hold in memory. */
+const MAX_STAGED = 4;
+/** Extent writes in flight per file (the device queue needs no more to stay busy). */
+const MAX_INFLIGHT = 2;
+/** O_DIRECT needs offsets and lengths in whole blocks; 4 KiB covers every common disk. */
+const BLOCK = 4096;
+
+const O_DIRECT: number | undefined = (fs.constants as Record<string, number>).O_DIRECT;
+const openFd = promisify(fs.open);
+const closeFd = promisify(fs.close);
+const writeFd = (fd: number, buf: Buffer, len: number, pos: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.write(fd, buf, 0, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+
+interface Stage {
+  buf: Buffer;
+  /** Bytes of this extent that belong to the file. */
+  len: number;
+  filled: number;
+  /** Staged byte ranges [start, end), relative to the extent, in arrival order, merged when adjacent. */
+  ranges: number[];
+  touched: number;
+}
+
+export class DirectWriter {
+  private readonly staged = new Map<number, Stage>();
+  private readonly inflight = new Set<Promise<void>>();
+  private error: unknown = null;
+  private directBroken = false;
+  private tick = 0;
+  private fd: number | null;
+
+  private constructor(
+    fd: number,
+    private readonly size: number,
+    private readonly buffered: BufferedWrite,
+  ) {
+    this.fd = fd;
+  }
+
+  /** A writer for the temp file at `abs`, or null where O_DIRECT cannot be used. */
+  static async open(abs: string, size: number, buffered: BufferedWrite): Promise<DirectWriter | null> {
+    if (process.platform !== 'linux' || O_DIRECT === undefined || size < DIRECT_MIN_FILE) return null;
+    try {
+      const fd = await openFd(abs, fs.constants.O_WRONLY | O_DIRECT | (fs.constants.O_NOFOLLOW ?? 0));
+      return new DirectWriter(fd, size, buffered);
+    } catch {
+      return null; // EINVAL on tmpfs and others: the page cache it is
+    }
+  }
+
+  /** Take `data` for file offset `pos` (a range never given before). Throws an earlier write's error. */
+  async put(pos: number, data: Buffer): Promise<void> {
+    if (this.error) throw this.error;
+    for (let off = 0; off < data.length; ) {
+      const at = pos + off;
+      const k = Math.floor(at / EXTENT_BYTES);
+      const start = k * EXTENT_BYTES;
+      const len = Math.min(EXTENT_BYTES, this.size - start);
+      const n = Math.min(data.length - off, start + len - at);
+      const piece = data.subarray(off, off + n);
+      off += n;
+      const st = this.staged.get(k) ?? (await this.stage(k, len));
+      if (!st) {
+        await this.buffered([piece], at);
+        continue;
+      }
+      piece.copy(st.buf, at - start);
+      st.filled += n;
+      st.touched = ++this.tick;
+      addRange(st.ranges, at - start, at - start + n);
+      if (st.filled === st.len) await this.writeFull(k, st);
+    }
+  }
+
+  /** Write everything still in memory and wait for every write; throws the first error. */
+  async flush(): Promise<void> {
+    for (const [k, st] of [...this.staged]) await this.evict(k, st);
+    await Promise.allSettled([...this.inflight]);
+    if (this.error) throw this.error;
+  }
+
+  /** Wait for writes in flight, drop what is staged (not written), close the descriptor. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+    for (const st of this.staged.values()) releaseExtent(st.buf);
+    this.staged.clear();
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) await closeFd(fd).catch(() => undefined);
+  }
+
+  /** A buffer for extent k (evicting this file's oldest partial extent if need be), or null. */
+  private async stage(k: number, len: number): Promise<Stage | null> {
+    if (this.staged.size >= MAX_STAGED) await this.evictOldest();
+    let buf = acquireExtent();
+    if (!buf && this.staged.size > 0) {
+      await this.evictOldest();
+      buf = acquireExtent();
+    }
+    if (!buf) return null;
+    const st: Stage = { buf, len, filled: 0, ranges: [], touched: ++this.tick };
+    this.staged.set(k, st);
+    return st;
+  }
+
+  private async evictOldest(): Promise<void> {
+    let oldest: [number, Stage] | null = null;
+    for (const e of this.staged) if (!oldest || e[1].touched < oldest[1].touched) oldest = e;
+    if (oldest) await this.evict(oldest[0], oldest[1]);
+  }
+
+  /** A partly filled extent: its ranges go through the page cache. */
+  private async evict(k: number, st: Stage): Promise<void> {
+    this.staged.delete(k);
+    try {
+      const r = st.ranges;
+      for (let i = 0; i < r.length; i += 2) await this.buffered([st.buf.subarray(r[i]!, r[i + 1]!)], k * EXTENT_BYTES + r[i]!);
+    } catch (err) {
+      this.error ??= err;
+      throw err;
+    } finally {
+      releaseExtent(st.buf);
+    }
+  }
+
+  /** A full extent: one O_DIRECT write (its buffer is reused once the write is done). */
+  private async writeFull(k: number, st: Stage): Promise<void> {
+    this.staged.delete(k);
+    const pos = k * EXTENT_BYTES;
+    const aligned = st.len % BLOCK === 0 && !this.directBroken && this.fd !== null;
+    const job = (aligned ? this.writeDirect(st.buf, st.len, pos) : this.buffered([st.buf.subarray(0, st.len)], pos))
+      .catch((err: unknown) => {
+        this.error ??= err;
+      })
+      .finally(() => {
+        releaseExtent(st.buf);
+        this.inflight.delete(job);
+      });
+    this.inflight.add(job);
+    while (this.inflight.size >= MAX_INFLIGHT) await Promise.race(this.inflight);
+    if (this.error) throw this.error;
+  }
+
+  private async writeDirect(buf: Buffer, len: number, pos: number): Promise<void> {
+    try {
+      let done = 0;
+      while (done < len) {
+        const n = await writeFd(this.fd!, done === 0 ? buf : buf.subarray(done), len - done, pos + done);
+        if (n <= 0 || n % BLOCK !== 0) throw Object.assign(new Error('short O_DIRECT write'), { code: 'EINVAL' });
+        done += n;
+      }
+    } catch (err) {
+      // The file system took the open but not the write: the page cache from now on.
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      this.directBroken = true;
+      await this.buffered([buf.subarray(0, len)], pos);
+    }
+  }
+}
+
+/** Add [a, b) to a flat list of ranges, merging with the last one when adjacent. */
+function addRange(ranges: number[], a: number, b: number): void {
+  const n = ranges.length;
+  if (n > 0 && ranges[n - 1] === a) ranges[n - 1] = b;
+  else ranges.push(a, b);
+}
