@@ -59,3 +59,23 @@ test('a deletion with nothing to pair is reported once its hold ends', async () 
   await new Promise((r) => setTimeout(r, 2100));
   assert.deepEqual(events, [{ event: 'fileDeleted', path: 'gone.txt', from: undefined }]);
 });
+
+test("a peer's rename whose copy landed before its deletion even arrived is one rename", async () => {
+  const { host, events } = recordingHost();
+  const fe = new FileEvents(host, { id: 'F', root: '/data' });
+  const content = fileRecord('new name.bin', 300_000, 9);
+  fe.copiedIn(content, 'A'); // made of local chunks only: held a moment
+  assert.deepEqual(events, []);
+  fe.deleted('old name.bin', { ...content, path: 'old name.bin' } as FileRecord, 'A');
+  fe.flush();
+  assert.deepEqual(events, [{ event: 'fileRenamed', path: 'new name.bin', from: 'old name.bin' }]);
+});
+
+test('a copied-in file with no deletion to pair is reported as added once its hold ends', async () => {
+  const { host, events } = recordingHost();
+  const fe = new FileEvents(host, { id: 'F', root: '/data' });
+  fe.copiedIn(fileRecord('dup.bin', 5000, 3), 'A');
+  fe.deleted('other.bin', fileRecord('other.bin', 5000, 4), 'A'); // other content: no pairing
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.deepEqual(events.filter((e) => e.event === 'fileAdded'), [{ event: 'fileAdded', path: 'dup.bin', from: undefined }]);
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
-import { signRecord, type FileRecord } from '../engine/model/record.js';
+import { sameRecord, signRecord, type FileRecord } from '../engine/model/record.js';
 import { FrameOpener, FrameReader, FrameSealer, frameSizeFromHeader } from '../engine/protocol/frames.js';
 import { isLanAddress, normalizeAddress } from '../engine/protocol/lan.js';
 import {
@@ -229,4 +229,22 @@ test('LAN address ranges', () => {
   for (const a of lan) assert.equal(isLanAddress(a), true, a);
   for (const a of wan) assert.equal(isLanAddress(a), false, a);
   assert.equal(normalizeAddress('::ffff:10.0.0.1'), '10.0.0.1');
+});
+
+test('sameRecord: a decoded copy is the same record; any field or signature change is not', () => {
+  const r = record('dir/x.bin', 1234);
+  const copy = decodeMessage(encodeMessage({ type: 'index', folderId, records: [r], complete: true }));
+  assert.equal(copy.type, 'index');
+  const back = (copy as Extract<Message, { type: 'index' }>).records[0]!;
+  assert.equal(sameRecord(r, back), true);
+  const variants: FileRecord[] = [
+    { ...back, size: 1235 },
+    { ...back, mtimeMs: back.mtimeMs + 1 },
+    { ...back, mode: 0o755 },
+    { ...back, changedAt: back.changedAt + 1 },
+    { ...back, version: [['DEVICEAAAAAAAAAAAAAAAAAAAA', 4]] },
+    { ...back, chunks: [{ hash: randomBytes(32), size: 1234 }] },
+    { ...back, sig: Buffer.alloc(64) },
+  ];
+  for (const v of variants) assert.equal(sameRecord(r, v), false);
 });

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../util/module-worker.js';
 import { HASH_BYTES, type ChunkRef } from '../model/record.js';
 import type { HashJob, WorkerReply } from './hash-worker.js';
 import { SLAB_PIECE_MAX, keepBytes } from './slab.js';
@@ -13,17 +14,6 @@ export const WORKER_MIN_SIZE = 1024 * 1024;
  * daemon does not keep it; starting one again costs ~30 ms, small next to a big file's hash.
  */
 const IDLE_MS = 500;
-
-/**
- * Built, the worker is hash-worker.js beside this file. Run from the TypeScript sources
- * (tests, `npm run daemon`) it is hash-worker.ts, and the worker must register tsx itself:
- * loader hooks from `--import tsx` do not reach worker threads on Node 20.
- */
-function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./hash-worker.js', import.meta.url));
-  const src = JSON.stringify(new URL('./hash-worker.ts', import.meta.url).href);
-  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${src}); })`, { eval: true });
-}
 
 interface Job {
   resolve(r: { chunks: ChunkRef[]; bytesRead: number }): void;
@@ -81,7 +71,7 @@ class HashWorker {
       this.worker.ref();
       return this.worker;
     }
-    const w = spawnWorker();
+    const w = spawnModuleWorker(import.meta.url, 'hash-worker');
     w.on('message', (m: WorkerReply) => this.onReply(m));
     w.on('error', (err) => this.fail(w, err));
     w.on('exit', (code) => this.fail(w, new Error(`hash worker exited with code ${code}`)));

@@ -6,7 +6,7 @@ import { type ChunkRef } from '../model/record.js';
 import { chunkHash, chunkHashEquals as hashEquals } from './chunk-hash.js';
 import { ChunkHasher } from './chunk-hasher.js';
 import { WORKER_MIN_SIZE, hashWorker } from './hash-pool.js';
-import { SyncIoGate } from '../util/sync-io.js';
+import { syncIo } from '../util/sync-io.js';
 import { Limiter } from './limit.js';
 import { READ_SIZE, acquireReadBuffer, dropIdleReadBuffers, releaseReadBuffer } from './read-buffers.js';
 
@@ -114,7 +114,6 @@ export function hashFile(absPath: string, opts: HashOptions = {}): Promise<HashR
  * slow (the disk has to seek, a network file system), small files go through the
  * asynchronous path for a while (util/sync-io.ts), so this thread is not held up by them.
  */
-const syncIo = new SyncIoGate();
 /** Synchronous hashes run back to back for at most about this long before yielding. */
 const SYNC_SLICE_MS = 10;
 let sliceStart = 0;

@@ -1,4 +1,5 @@
-import { promises as fsp, type Stats } from 'node:fs';
+import { lstatSync, promises as fsp, type Stats } from 'node:fs';
+import { syncIo } from '../util/sync-io.js';
 import type { ErrorCode } from '../errors.js';
 import type { ChunkRef, EntryKind } from '../model/record.js';
 import { fsError, hashFile, type HashOptions, type HashResult } from './hasher.js';
@@ -71,10 +72,19 @@ export function entryFromHash(wire: string, h: HashResult): ScanEntry {
   return { path: wire, kind: 'file', size: h.size, mtimeMs: h.mtimeMs, mode: h.mode, ino: h.ino };
 }
 
-/** lstat, with null for "not there"; other failures (permissions...) throw: unreadable is not gone. */
+/**
+ * lstat, with null for "not there"; other failures (permissions...) throw: unreadable is
+ * not gone. Synchronous while the file system answers fast (util/sync-io.ts).
+ */
 export async function lstatIfExists(abs: string): Promise<Stats | null> {
   try {
-    return await fsp.lstat(abs);
+    if (!syncIo.allowed) return await fsp.lstat(abs);
+    const t0 = performance.now();
+    try {
+      return lstatSync(abs, { throwIfNoEntry: false }) ?? null;
+    } finally {
+      syncIo.took(t0);
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;

@@ -1,14 +1,17 @@
-import { readSync } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs, { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { ShoalError } from '../errors.js';
-import { SyncIoGate } from '../util/sync-io.js';
+import { syncIo } from '../util/sync-io.js';
 import type { ChunkRequest } from './peer-link.js';
 import type { FileRecord } from './record.js';
 
+/** Never through a symlink planted where a synced file was: only the folder's own files are served. */
+const O_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
+
 interface Handle {
-  fh: Promise<fs.FileHandle>;
-  /** The descriptor once the open completed (for synchronous reads). */
+  /** Resolves with the descriptor (at once when opened synchronously). */
+  opened: Promise<number>;
+  /** The descriptor once the open completed. */
   fd: number | null;
   /** The version the handle was opened for: a new version means a new file (renamed into place). */
   record: FileRecord;
@@ -25,8 +28,6 @@ interface Handle {
  */
 export class ChunkReader {
   private readonly handles = new Map<string, Handle>();
-  /** Reads from the page cache are done synchronously: cheaper than a pool round trip each. */
-  private readonly syncIo = new SyncIoGate();
   private readonly offsets = new WeakMap<FileRecord, Float64Array>();
 
   constructor(private readonly root: string, private readonly maxOpen = 16, private readonly idleMs = 2000) {}
@@ -40,18 +41,38 @@ export class ChunkReader {
     }
     if (into.length !== req.size) throw new RangeError(`read(): buffer of ${into.length} bytes for a chunk of ${req.size}`);
     const abs = path.join(this.root, ...record.path.split('/'));
+    // A one-chunk file is read once: open, read and close, with no handle kept around.
+    if (record.chunks.length === 1 && syncIo.allowed && !this.handles.has(abs)) return this.readOnce(abs, into, req.offset);
     const h = this.acquire(abs, record);
     try {
-      if (h.fd !== null && this.syncIo.allowed) return this.readNow(h.fd, into, req.offset);
-      const fh = await h.fh;
+      const fd = h.fd ?? (await h.opened);
+      if (syncIo.allowed) return this.readNow(fd, into, req.offset);
       let got = 0;
       while (got < req.size) {
-        const { bytesRead } = await fh.read(into, got, req.size - got, req.offset + got);
-        if (bytesRead === 0) throw shortFile();
-        got += bytesRead;
+        const n = await readFd(fd, into, got, req.size - got, req.offset + got);
+        if (n === 0) throw shortFile();
+        got += n;
       }
+    } catch (err) {
+      throw ioError(err);
     } finally {
       this.release(abs, h);
+    }
+  }
+
+  private readOnce(abs: string, into: Buffer, offset: number): void {
+    const t0 = performance.now();
+    let fd: number;
+    try {
+      fd = openSync(abs, O_READ);
+    } catch (err) {
+      syncIo.took(t0);
+      throw ioError(err);
+    }
+    try {
+      this.readNow(fd, into, offset);
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -64,10 +85,9 @@ export class ChunkReader {
         got += n;
       }
     } catch (err) {
-      if (err instanceof ShoalError) throw err;
-      throw new ShoalError('IO_ERROR', `Cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+      throw ioError(err);
     } finally {
-      this.syncIo.took(t0);
+      syncIo.took(t0);
     }
   }
 
@@ -120,20 +140,32 @@ export class ChunkReader {
           }
         }
       }
-      const fh = fs.open(abs, 'r');
-      const created: Handle = { fh, fd: null, record, users: 0, timer: null, retired: false };
-      fh.then(
-        (opened) => {
-          if (!created.retired) created.fd = opened.fd;
-        },
-        () => this.retire(abs, created),
-      );
-      h = created;
+      h = this.open(abs, record);
       this.handles.set(abs, h);
     }
     if (h.timer) clearTimeout(h.timer);
     h.timer = null;
     h.users++;
+    return h;
+  }
+
+  private open(abs: string, record: FileRecord): Handle {
+    const h: Handle = { opened: Promise.resolve(-1), fd: null, record, users: 0, timer: null, retired: false };
+    if (syncIo.allowed) {
+      const t0 = performance.now();
+      try {
+        h.fd = openSync(abs, O_READ);
+        h.opened = Promise.resolve(h.fd);
+      } catch (err) {
+        h.opened = Promise.reject(err);
+      } finally {
+        syncIo.took(t0);
+      }
+    } else {
+      h.opened = new Promise((resolve, reject) => fs.open(abs, O_READ, (err, fd) => (err ? reject(err) : resolve(fd))));
+      h.opened.then((fd) => (h.fd = fd)).catch(() => undefined);
+    }
+    h.opened.catch(() => this.retire(abs, h));
     return h;
   }
 
@@ -163,10 +195,24 @@ function shortFile(): ShoalError {
   return new ShoalError('IO_ERROR', 'File is shorter than its index says');
 }
 
+function ioError(err: unknown): ShoalError {
+  if (err instanceof ShoalError) return err;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || code === 'ELOOP') return new ShoalError('BAD_REQUEST', 'File not available', { cause: err });
+  return new ShoalError('IO_ERROR', `Cannot read the file (${code ?? String(err)})`, { cause: err });
+}
+
+function readFd(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/** Close once nothing reads from it; a failed open has nothing to close. */
 async function closeQuietly(h: Handle): Promise<void> {
   try {
-    await (await h.fh).close();
+    const fd = await h.opened;
+    h.fd = null;
+    await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
   } catch {
-    // the open failed or it is already closed: nothing to release
+    // the open failed: nothing to release
   }
 }

@@ -7,8 +7,11 @@ import type { FileRecord } from './record.js';
  * so that a rename reads as one rename. A rename reaches us as a deletion plus an addition
  * (from the watcher, or from a peer's index), so a deletion is held back briefly: if the
  * same content shows up under another name meanwhile, one fileRenamed replaces both.
+ * A peer's addition can also land first (its content copied from the file about to be
+ * deleted, before that deletion arrived): such an addition is held the same way.
  */
 const HOLD_DELETE_MS = 2000;
+const HOLD_COPY_MS = 1000;
 
 type Base = EngineEvents['fileDeleted'];
 
@@ -19,8 +22,16 @@ interface Held {
   timer: NodeJS.Timeout;
 }
 
+interface HeldAdd {
+  payload: EngineEvents['fileAdded'];
+  key: string;
+  timer: NodeJS.Timeout;
+}
+
 export class FileEvents {
   private readonly held = new Map<string, Held>();
+  /** Peers' additions made of local content only, waiting a moment for their deletion. */
+  private readonly heldAdds = new Map<string, HeldAdd>();
   /** Sources of renames reported before their deletion ran: that deletion is part of it. */
   private readonly renamedAway = new Map<string, number>();
 
@@ -36,6 +47,7 @@ export class FileEvents {
   /** A file changed or appeared (from a peer, or an edit here). */
   changed(kind: 'fileAdded' | 'fileUpdated', path: string, device: string, size: number): void {
     this.release(path);
+    this.releaseAdd(path);
     this.host.emit(kind, { ...this.base(path, device), size });
   }
 
@@ -62,9 +74,28 @@ export class FileEvents {
     this.host.emit('fileAdded', { ...this.base(record.path, ''), size: record.size });
   }
 
+  /**
+   * A peer's new file landed, made only of content this device had: if a deletion of that
+   * content follows in a moment, the two are one rename.
+   */
+  copiedIn(record: FileRecord, device: string): void {
+    this.release(record.path);
+    this.releaseAdd(record.path);
+    const key = contentKey(record);
+    const payload = { ...this.base(record.path, device), size: record.size };
+    if (key === null) {
+      this.host.emit('fileAdded', payload);
+      return;
+    }
+    const timer = setTimeout(() => this.releaseAdd(record.path), HOLD_COPY_MS);
+    timer.unref();
+    this.heldAdds.set(record.path, { payload, key, timer });
+  }
+
   /** A file was deleted (here or by a peer); `old` is what was on disk. */
   deleted(path: string, old: FileRecord | null, device: string): void {
     this.release(path);
+    this.releaseAdd(path);
     const renamedAt = this.renamedAway.get(path);
     if (renamedAt !== undefined) {
       this.renamedAway.delete(path);
@@ -72,6 +103,14 @@ export class FileEvents {
     }
     const payload = this.base(path, device);
     const key = old ? contentKey(old) : null;
+    if (key !== null) {
+      for (const [to, h] of this.heldAdds) {
+        if (h.key !== key || h.payload.device !== device) continue;
+        this.dropAdd(to);
+        this.host.emit('fileRenamed', { ...this.base(to, device), from: path });
+        return;
+      }
+    }
     if (key === null) {
       this.host.emit('fileDeleted', payload);
       return;
@@ -87,11 +126,13 @@ export class FileEvents {
     if (this.held.has(from)) this.drop(from);
     else this.noteRenamedAway(from);
     this.release(path);
+    this.releaseAdd(path);
     this.host.emit('fileRenamed', { ...this.base(path, device), from });
   }
 
   conflict(path: string, device: string, archivedAs: string): void {
     this.release(path);
+    this.releaseAdd(path);
     this.host.emit('conflict', { ...this.base(path, device), archivedAs });
   }
 
@@ -101,9 +142,24 @@ export class FileEvents {
     this.renamedAway.set(from, now);
   }
 
-  /** Emit every held deletion now (the folder is closing). */
+  /** Emit every held event now (the folder is closing). */
   flush(): void {
+    for (const path of [...this.heldAdds.keys()]) this.releaseAdd(path);
     for (const path of [...this.held.keys()]) this.release(path);
+  }
+
+  private releaseAdd(path: string): void {
+    const h = this.heldAdds.get(path);
+    if (!h) return;
+    this.dropAdd(path);
+    this.host.emit('fileAdded', h.payload);
+  }
+
+  private dropAdd(path: string): void {
+    const h = this.heldAdds.get(path);
+    if (!h) return;
+    clearTimeout(h.timer);
+    this.heldAdds.delete(path);
   }
 
   /** Emit a held deletion of `path` (events about one path stay in order). */

@@ -57,8 +57,9 @@ export class LocalChanges {
     }
     const isDir = this.f.entries.get(rel)?.record.kind === 'dir';
     if (indexer.ignored(rel, isDir)) return;
-    if (this.f.remote.applying.has(rel)) {
-      // We are changing this path ourselves; look again once that is done.
+    if (this.f.remote.applying.has(rel) || this.f.puller.isLanding(rel)) {
+      // We are changing this path ourselves (a download may be in place already, its
+      // folder fsync still running): look again once that is done.
       this.deferred.add(rel);
       return;
     }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
-import { FileAssembler, type ArchiveFn } from '../transfer/assembler.js';
+import { FileAssembler, writeSmallFile, type ArchiveFn, type LandedStat } from '../transfer/assembler.js';
+import { chunkMatches } from '../transfer/blake.js';
+import { hashMismatch } from '../transfer/layout.js';
 import type { ChunkLocator } from './locator.js';
 import type { PeerLink } from './peer-link.js';
 import { RateWindow } from './rate-window.js';
@@ -26,7 +28,8 @@ export interface PullHost {
   /** The state a finalize may replace (what the index says is on disk), or null. */
   expectedOnDisk(pathRel: string): { size: number; mtimeMs: number } | null;
   archiver(pathRel: string): ArchiveFn | null;
-  onPulled(record: FileRecord, info: { fromPeers: string[]; copiedBytes: number; fetchedBytes: number }): Promise<void>;
+  /** `info.stat`: the file's stat as it was put in place (inode, size, mtime). */
+  onPulled(record: FileRecord, info: PulledInfo): Promise<void>;
   onPullFailed(record: FileRecord, err: ShoalError): void;
   onProgress(record: FileRecord, peerId: string, done: number): void;
   /** Syncing is paused: no requests leave and nothing is put in place until resume(). */
@@ -36,6 +39,13 @@ export interface PullHost {
    * needs only a few seconds' worth; more would keep arriving long after a pause.
    */
   windowFor?(peer: PeerLink): number;
+}
+
+export interface PulledInfo {
+  fromPeers: string[];
+  copiedBytes: number;
+  fetchedBytes: number;
+  stat: LandedStat;
 }
 
 /** A file being downloaded right now, as the Transfers tab shows it. */
@@ -58,6 +68,13 @@ export interface PullerOptions {
 interface Job {
   record: FileRecord;
   asm: FileAssembler | null;
+  /**
+   * A one-chunk file fetched whole and written in one go (writeSmallFile): no assembler,
+   * no temp kept between chunks, no resume scan.
+   */
+  small: boolean;
+  /** A small file's verified bytes that arrived while syncing was paused (written on resume). */
+  held: Buffer | null;
   /** Chunk indexes still to fetch from the network, in file order. */
   remote: number[];
   next: number;
@@ -97,7 +114,7 @@ export class Puller {
   private readonly maxCopies: number;
 
   constructor(private readonly host: PullHost, opts: PullerOptions = {}) {
-    this.maxActive = opts.maxActiveFiles ?? 32;
+    this.maxActive = opts.maxActiveFiles ?? 128;
     this.window = opts.peerWindowBytes ?? 16 * 1024 * 1024;
     this.maxCopies = opts.maxCopiesInFlight ?? 4;
   }
@@ -158,7 +175,7 @@ export class Puller {
     const now = Date.now();
     const out: ActiveDownload[] = [];
     for (const job of this.jobs.values()) {
-      if (!job.asm || job.failed || job.finalizing) continue;
+      if ((!job.asm && !job.small) || job.failed || job.finalizing) continue;
       if (job.inflight === 0 && now - job.rate.lastAt > ACTIVE_MS) continue;
       out.push({ record: job.record, done: job.doneBytes, peers: [...job.askedPeers], speed: job.rate.rate(now) });
     }
@@ -167,7 +184,13 @@ export class Puller {
 
   /** Syncing resumed: put in place what completed while paused, and ask for the rest. */
   resume(): void {
-    for (const job of this.jobs.values()) void this.maybeFinish(job).catch((err) => this.fail(job, err));
+    for (const job of this.jobs.values()) {
+      if (job.held) {
+        const data = job.held;
+        job.held = null;
+        void this.finishSmall(job, data).catch((err) => this.fail(job, err));
+      } else void this.maybeFinish(job).catch((err) => this.fail(job, err));
+    }
     this.kick();
   }
 
@@ -204,7 +227,7 @@ export class Puller {
       this.startJob(record);
     }
     // Fill each peer's window, rarest (fewest sources) file first.
-    const jobs = [...this.jobs.values()].filter((j) => j.asm && !j.failed && j.next < j.remote.length);
+    const jobs = [...this.jobs.values()].filter((j) => (j.asm || j.small) && !j.failed && j.next < j.remote.length);
     if (jobs.length === 0) return;
     const sources = new Map<Job, PeerLink[]>();
     for (const j of jobs) sources.set(j, this.host.peersHaving(j.record));
@@ -241,6 +264,8 @@ export class Puller {
     const job: Job = {
       record,
       asm: null,
+      small: false,
+      held: null,
       remote: [],
       next: 0,
       inflight: 0,
@@ -260,6 +285,15 @@ export class Puller {
   }
 
   private async prepare(job: Job): Promise<void> {
+    if (job.record.chunks.length === 1) {
+      const src = this.host.locator.find(job.record.chunks[0]!.hash);
+      if (!src || (src.path === job.record.path && !this.host.mayPatch(job.record))) {
+        job.small = true;
+        job.remote.push(0);
+        this.kick();
+        return;
+      }
+    }
     const asm = await FileAssembler.open(this.host.root, job.record);
     if (job.failed) {
       await asm.abort({ keepTemp: true });
@@ -317,7 +351,7 @@ export class Puller {
 
   private fetch(job: Job, idx: number, peer: PeerLink): void {
     const chunk = job.record.chunks[idx]!;
-    const offset = job.asm!.offsetOf(idx);
+    const offset = job.small ? 0 : job.asm!.offsetOf(idx);
     job.inflight++;
     job.askedPeers.add(peer.id);
     this.inflightByPeer.set(peer.id, (this.inflightByPeer.get(peer.id) ?? 0) + chunk.size);
@@ -330,7 +364,16 @@ export class Puller {
       .then(async (data) => {
         try {
           if (job.failed) return;
-          await job.asm!.writeChunk(idx, data);
+          if (!job.small) await job.asm!.writeChunk(idx, data);
+          else if (data.length !== chunk.size || !chunkMatches(data, chunk.hash)) throw hashMismatch(job.record.path, idx);
+          else {
+            // Counted before the file is put in place: finishing reports these numbers.
+            job.fetchedBytes += chunk.size;
+            job.doneBytes += chunk.size;
+            job.fromPeers.add(peer.id);
+            await this.finishSmall(job, data);
+            return;
+          }
         } finally {
           // Verified and written (or refused): nothing refers to the bytes any more.
           peer.release(data);
@@ -356,6 +399,27 @@ export class Puller {
       .catch((err) => this.fail(job, err));
   }
 
+  /** A small file's verified bytes: put the file in place now (or on resume, when paused). */
+  private async finishSmall(job: Job, data: Buffer): Promise<void> {
+    if (this.host.paused()) {
+      job.held = Buffer.from(data);
+      return;
+    }
+    job.finalizing = true;
+    let landed: LandedStat;
+    try {
+      landed = await writeSmallFile(this.host.root, job.record, data, {
+        archive: this.host.archiver(job.record.path),
+        expectOld: this.host.expectedOnDisk(job.record.path),
+      });
+    } catch (err) {
+      job.finalizing = false;
+      this.fail(job, err);
+      return;
+    }
+    await this.done(job, landed);
+  }
+
   private retry(job: Job, idx: number, err: unknown): void {
     if (job.failed) return;
     // A peer that paused syncing is not failing: its link reports paused for a while, so
@@ -376,8 +440,9 @@ export class Puller {
     if (job.inflight > 0 || job.copying > 0 || job.next < job.remote.length) return;
     if (job.asm.missing().length > 0) return;
     job.finalizing = true;
+    let landed: LandedStat;
     try {
-      await job.asm.finalize({
+      landed = await job.asm.finalize({
         archive: this.host.archiver(job.record.path),
         expectOld: this.host.expectedOnDisk(job.record.path),
       });
@@ -386,14 +451,28 @@ export class Puller {
       this.fail(job, err);
       return;
     }
+    await this.done(job, landed);
+  }
+
+  /** The file is in place: forget the job and tell the host. */
+  private async done(job: Job, stat: LandedStat): Promise<void> {
     this.jobs.delete(job.record.path);
     if (this.wanted.get(job.record.path) === job.record) this.wanted.delete(job.record.path);
     await this.host.onPulled(job.record, {
       fromPeers: [...job.fromPeers],
       copiedBytes: job.copiedBytes,
       fetchedBytes: job.fetchedBytes,
+      stat,
     });
     this.kick();
+  }
+
+  /**
+   * A download of this path is being put in place (the file may already be renamed, its
+   * folder fsync still running): what the watcher sees there now is our own write.
+   */
+  isLanding(p: string): boolean {
+    return this.jobs.get(p)?.finalizing === true;
   }
 
   private fail(job: Job, err: unknown): void {

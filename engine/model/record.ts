@@ -150,3 +150,23 @@ export function sameContent(a: FileRecord, b: FileRecord): boolean {
   }
   return true;
 }
+
+/**
+ * Exactly the same record, signature included (field by field; signed bytes are a pure
+ * function of these fields, so an identical record needs no second signature check).
+ */
+export function sameRecord(a: FileRecord, b: FileRecord): boolean {
+  if (a === b) return true;
+  if (a.path !== b.path || a.kind !== b.kind || a.size !== b.size || a.mtimeMs !== b.mtimeMs || a.mode !== b.mode) return false;
+  if (a.deleted !== b.deleted || a.changedAt !== b.changedAt || a.origin !== b.origin || !a.sig.equals(b.sig)) return false;
+  if (a.version.length !== b.version.length || a.chunks.length !== b.chunks.length) return false;
+  for (let i = 0; i < a.version.length; i++) {
+    const x = a.version[i]!;
+    const y = b.version[i]!;
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  for (let i = 0; i < a.chunks.length; i++) {
+    if (a.chunks[i]!.size !== b.chunks[i]!.size || !a.chunks[i]!.hash.equals(b.chunks[i]!.hash)) return false;
+  }
+  return true;
+}

@@ -8,7 +8,7 @@ import { decide } from './decide.js';
 import { isSynced, type Entry, type LocalStat } from './entry.js';
 import { contentKey } from './file-events.js';
 import type { SyncFolder } from './folder.js';
-import type { PullHost } from './puller.js';
+import type { PullHost, PulledInfo } from './puller.js';
 import { sameContent, type FileRecord } from './record.js';
 
 const RETRY_FAILED_PULL_MS = 5000;
@@ -276,26 +276,22 @@ export class RemoteChanges {
     };
   }
 
-  private async pulled(record: FileRecord, info: { fromPeers: string[]; copiedBytes: number; fetchedBytes: number }): Promise<void> {
+  private async pulled(record: FileRecord, info: PulledInfo): Promise<void> {
     const f = this.f;
     this.lastProgress.delete(record.path);
     const e = f.entries.get(record.path);
-    if (!e) return;
-    const abs = path.join(f.root, ...record.path.split('/'));
-    let st;
-    try {
-      st = await fs.stat(abs);
-    } catch (err) {
-      f.reportError(err);
+    if (!e) {
+      f.local.afterApply(record.path);
       return;
     }
     const previous = e.disk && !e.disk.deleted ? e.disk : null;
     if (previous) f.locator.removeFile(previous);
     e.disk = record;
-    // Changed on disk since it was renamed into place (an edit as the download landed)? Then
-    // this stat is not our download's: recording it would make every scan skip that edit.
-    const ours = st.size === record.size && Math.abs(st.mtimeMs - record.mtimeMs) < 1;
-    e.stat = ours ? { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino } : null;
+    // The stat our download was put in place with. An edit made as it landed is seen by the
+    // watcher, whose report waited for this (afterApply below) and now finds another stat.
+    const st = info.stat;
+    const ours = st.size === record.size && st.mtimeMs === record.mtimeMs;
+    e.stat = ours ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null;
     e.localChanged = false;
     f.locator.addFile(record);
     f.reader.invalidate(record.path);
@@ -307,8 +303,10 @@ export class RemoteChanges {
     this.archivedAs.delete(record.path);
     if (this.conflicts.delete(record.path)) f.events.conflict(record.path, device, archivedAs);
     if (renamedFrom) f.events.renamed(record.path, renamedFrom, device);
+    else if (!previous && info.fetchedBytes === 0 && info.copiedBytes > 0) f.events.copiedIn(record, device);
     else f.events.changed(previous ? 'fileUpdated' : 'fileAdded', record.path, device, record.size);
     if (!ours) f.local.pathChanged(record.path);
+    f.local.afterApply(record.path);
     f.maybeFinished();
   }
 

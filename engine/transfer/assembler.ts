@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { ShoalError } from '../errors.js';
 import type { FileRecord } from '../model/record.js';
 import { chunkMatches } from './blake.js';
-import { finishTemp, type CommitOptions } from './commit.js';
+import { finishTemp, type CommitOptions, type LandedStat } from './commit.js';
 import { DirectWriter } from './direct-writer.js';
 import { fsError } from './errors.js';
 import { readFully, writevFully } from './io.js';
@@ -14,7 +14,7 @@ import { openTemp, removeQuietly, tempPathFor } from './temp-file.js';
 
 export { writeSmallFile } from './small-file.js';
 export { removeTempLeftovers } from './leftovers.js';
-export type { ArchiveFn, CommitOptions, ExpectedFile } from './commit.js';
+export type { ArchiveFn, CommitOptions, ExpectedFile, LandedStat } from './commit.js';
 
 /**
  * Builds one file from verified chunks in `<name>.!sync` and swaps it in only when every
@@ -190,7 +190,7 @@ export class FileAssembler {
    * temp stays, so a retry after a rescan needs no download - abort({ keepTemp: false })
    * removes it.
    */
-  async finalize(opts: FinalizeOptions): Promise<void> {
+  async finalize(opts: FinalizeOptions): Promise<LandedStat> {
     this.assertOpen();
     if (!this.complete) {
       throw new ShoalError('INTERNAL', `${this.record.path}: ${this.state.length - this.presentCount} chunks are still missing`);
@@ -213,8 +213,9 @@ export class FileAssembler {
         await fh.close().catch(() => {});
         throw fsError(this.syncError, this.targetAbs, 'write');
       }
-      await finishTemp(fh, this.tempAbs, this.targetAbs, this.record, opts, this.tempMode);
+      const landed = await finishTemp(fh, this.tempAbs, this.targetAbs, this.record, opts, this.tempMode);
       this.phase = 'done';
+      return landed;
     } catch (err) {
       this.phase = 'closed';
       throw err;

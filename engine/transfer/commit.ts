@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { lstat, rename, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileRecord } from '../model/record.js';
@@ -18,6 +18,22 @@ import { applyMode, setTimes } from './file-meta.js';
  * replaced or deleted without a copy, as the user's settings ask.
  */
 export type ArchiveFn = (abs: string) => Promise<{ archived: boolean } | void>;
+
+/**
+ * The stat of a file just put in place (taken on its descriptor before the rename, which
+ * keeps inode, size and mtime): the index records it, so the watcher's report of our own
+ * rename is recognised without reading the file again.
+ */
+export interface LandedStat {
+  size: number;
+  /** Integer milliseconds (floor), as the index stores them. */
+  mtimeMs: number;
+  ino: number;
+}
+
+export function landedStat(st: Stats): LandedStat {
+  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino };
+}
 
 /** What the index believes is on disk at the target right now. */
 export interface ExpectedFile {
@@ -48,6 +64,21 @@ export async function checkTarget(targetAbs: string, expectOld: ExpectedFile | n
     if (errnoOf(err) === 'ENOENT') return null;
     throw fsError(err, targetAbs, 'inspect');
   }
+  return judgeTarget(targetAbs, st, expectOld);
+}
+
+/** checkTarget with a synchronous lstat (small-file.ts, on fast storage). */
+export function checkTargetSync(targetAbs: string, expectOld: ExpectedFile | null | undefined): Stats | null {
+  let st: Stats | undefined;
+  try {
+    st = lstatSync(targetAbs, { throwIfNoEntry: false });
+  } catch (err) {
+    throw fsError(err, targetAbs, 'inspect');
+  }
+  return st ? judgeTarget(targetAbs, st, expectOld) : null;
+}
+
+function judgeTarget(targetAbs: string, st: Stats, expectOld: ExpectedFile | null | undefined): Stats {
   if (st.isDirectory()) {
     throw new LocalChangeError(targetAbs, `${targetAbs} is a folder on this device; it was not replaced by the file.`);
   }
@@ -79,13 +110,15 @@ export async function finishTemp(
   record: FileRecord,
   opts: CommitOptions,
   tempMode?: number,
-): Promise<void> {
+): Promise<LandedStat> {
   let old: Stats | null;
+  let landed: LandedStat;
   try {
     await setTimes(fh, record.mtimeMs);
     await fh.sync();
     old = await checkTarget(targetAbs, opts.expectOld);
     await applyMode(fh, record.mode, old?.isFile() ? old.mode : null, tempMode);
+    landed = landedStat(await fh.stat());
   } catch (err) {
     await fh.close().catch(() => {});
     throw fsError(err, targetAbs, 'write');
@@ -106,4 +139,5 @@ export async function finishTemp(
   } catch (err) {
     throw fsError(err, path.dirname(targetAbs), 'flush');
   }
+  return landed;
 }

@@ -1,3 +1,4 @@
+import { fchmodSync, fstatSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { errnoOf } from './errors.js';
 
@@ -42,16 +43,37 @@ export function modeFor(recordMode: number, keepBits: number): number {
  * New files without exec bits (the common case) cost no syscall at all.
  */
 export async function applyMode(fh: FileHandle, recordMode: number, old: number | null, tempMode?: number): Promise<void> {
-  if (process.platform === 'win32') return;
-  // A fresh temp without exec bits already has the umask's rw bits: nothing to do.
-  if (old === null && tempMode === undefined && (recordMode & 0o111) === 0) return;
+  if (!modeMayChange(recordMode, old, tempMode)) return;
   const current = tempMode ?? (await fh.stat()).mode;
   const want = modeFor(recordMode, old ?? current);
   if ((current & 0o7777) === want) return;
   try {
     await fh.chmod(want);
   } catch (err) {
-    const code = errnoOf(err);
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EINVAL' && code !== 'EOPNOTSUPP') throw err;
+    if (!chmodUnsupported(err)) throw err;
   }
+}
+
+/** applyMode on a descriptor of a temp this process just created, with synchronous calls. */
+export function applyModeSync(fd: number, recordMode: number, old: number | null): void {
+  if (!modeMayChange(recordMode, old, undefined)) return;
+  const current = fstatSync(fd).mode;
+  const want = modeFor(recordMode, old ?? current);
+  if ((current & 0o7777) === want) return;
+  try {
+    fchmodSync(fd, want);
+  } catch (err) {
+    if (!chmodUnsupported(err)) throw err;
+  }
+}
+
+/** A fresh temp without exec bits already has the umask's rw bits: nothing to do (nor on Windows). */
+function modeMayChange(recordMode: number, old: number | null, tempMode: number | undefined): boolean {
+  if (process.platform === 'win32') return false;
+  return !(old === null && tempMode === undefined && (recordMode & 0o111) === 0);
+}
+
+function chmodUnsupported(err: unknown): boolean {
+  const code = errnoOf(err);
+  return code === 'EPERM' || code === 'ENOTSUP' || code === 'EINVAL' || code === 'EOPNOTSUPP';
 }

@@ -1,11 +1,13 @@
+import { rename } from 'node:fs/promises';
+import path from 'node:path';
 import type { FileRecord } from '../model/record.js';
 import { chunkMatches } from './blake.js';
-import { finishTemp, type CommitOptions } from './commit.js';
+import type { CommitOptions, LandedStat } from './commit.js';
+import { fsyncDir } from './dir-sync.js';
 import { fsError } from './errors.js';
-import { writeFully } from './io.js';
 import { hashMismatch, layoutOf } from './layout.js';
-import { resolveInRoot } from './safe-path.js';
-import { openTemp, removeQuietly, tempPathFor } from './temp-file.js';
+import { removeQuietly } from './temp-file.js';
+import { writePool } from './write-pool.js';
 
 /**
  * Fast path for a file that arrived whole (most files of a typical folder are tiny):
@@ -13,10 +15,14 @@ import { openTemp, removeQuietly, tempPathFor } from './temp-file.js';
  * old version archived, local changes respected - with one write and no resume scan.
  * A temp that is left over from a failed attempt is removed.
  *
+ * The writing happens on a worker thread (write-pool.ts: one message instead of a dozen
+ * trips through libuv's pool, and blocking there instead of here); only archiving the old
+ * version and the folder fsync, grouped with other renames in that folder, happen here.
+ *
  * `opts` is required on purpose: overwriting without saying whether to archive would be
  * the easiest way to lose a user's file.
  */
-export async function writeSmallFile(root: string, record: FileRecord, data: Buffer, opts: CommitOptions): Promise<void> {
+export async function writeSmallFile(root: string, record: FileRecord, data: Buffer, opts: CommitOptions): Promise<LandedStat> {
   const layout = layoutOf(record);
   if (data.length !== record.size) throw hashMismatch(record.path, 0);
   for (let i = 0; i < record.chunks.length; i++) {
@@ -24,21 +30,29 @@ export async function writeSmallFile(root: string, record: FileRecord, data: Buf
     const start = layout.offsets[i]!;
     if (!chunkMatches(data.subarray(start, start + c.size), c.hash)) throw hashMismatch(record.path, i);
   }
-  const targetAbs = await resolveInRoot(root, record.path, { createParents: true });
-  const tempAbs = tempPathFor(targetAbs);
-  const { fh } = await openTemp(tempAbs, false);
-  try {
-    await writeFully(fh, data, 0);
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await removeQuietly(tempAbs).catch(() => {});
-    throw fsError(err, targetAbs, 'write');
+  const put = await writePool.write({
+    root,
+    rel: record.path,
+    data,
+    mtimeMs: record.mtimeMs,
+    mode: record.mode,
+    expectOld: opts.expectOld,
+    archiveOld: opts.archive !== null,
+  });
+  if (put.tempAbs) {
+    // The worker stopped before replacing a file that is to be archived first.
+    try {
+      await opts.archive!(put.targetAbs);
+      await rename(put.tempAbs, put.targetAbs);
+    } catch (err) {
+      await removeQuietly(put.tempAbs).catch(() => {});
+      throw fsError(err, put.targetAbs, 'replace');
+    }
   }
   try {
-    await finishTemp(fh, tempAbs, targetAbs, record, opts);
+    await fsyncDir(path.dirname(put.targetAbs));
   } catch (err) {
-    // Nothing worth resuming in a small file; do not leave it taking space.
-    await removeQuietly(tempAbs).catch(() => {});
-    throw err;
+    throw fsError(err, path.dirname(put.targetAbs), 'flush');
   }
+  return put.landed;
 }

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, openSync, unlinkSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import sodium from 'sodium-native';
@@ -58,6 +58,33 @@ export async function openTemp(tempAbs: string, reuse: boolean): Promise<OpenedT
     return { fh: await open(tempAbs, CREATE_NEW, 0o666), existed: false };
   } catch (err) {
     throw fsError(err, tempAbs, 'create');
+  }
+}
+
+/**
+ * A fresh temp file, with synchronous calls (small-file.ts): a leftover at the name is
+ * removed first (a whole small file is rewritten; nothing there is worth resuming).
+ * Returns the descriptor.
+ */
+export function openFreshTempSync(tempAbs: string): number {
+  try {
+    return openSync(tempAbs, CREATE_NEW, 0o666);
+  } catch (err) {
+    if (errnoOf(err) !== 'EEXIST') throw fsError(err, tempAbs, 'create');
+  }
+  removeQuietlySync(tempAbs);
+  try {
+    return openSync(tempAbs, CREATE_NEW, 0o666);
+  } catch (err) {
+    throw fsError(err, tempAbs, 'create');
+  }
+}
+
+export function removeQuietlySync(abs: string): void {
+  try {
+    unlinkSync(abs);
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') throw fsError(err, abs, 'remove');
   }
 }
 

@@ -43,3 +43,9 @@ export class SyncIoGate {
     this.asyncUntil = now + this.backoffMs;
   }
 }
+
+/**
+ * The gate the engine's hot paths share (scanner stats, chunk reads, small-file writes):
+ * storage that turns slow for one of them is slow for the others too.
+ */
+export const syncIo = new SyncIoGate();
