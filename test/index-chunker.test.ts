@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { chunkBuffer } from '../engine/index/chunk-hasher.js';
 import { Chunker, cutPoints, GEAR, MAX_CHUNK, MIN_CHUNK } from '../engine/index/chunker.js';
+import { GEAR_SCAN_WASM } from '../engine/index/gear-wasm.js';
+import * as readBuffers from '../engine/index/read-buffers.js';
 import { randomBytes, seededBytes } from './index-helpers.js';
 
 test('gear table is the protocol one (never changes)', () => {
@@ -71,4 +73,36 @@ test('an insert in the middle changes only the chunks around it', () => {
   for (const c of after) if (!before.has(c.hash.toString('hex'))) newBytes += c.size;
   assert.ok(newBytes >= insertLen, `new bytes ${newBytes} cover the insert`);
   assert.ok(newBytes < insertLen + 1.5 * 1024 * 1024, `new bytes ${newBytes}`);
+});
+
+test('the WebAssembly scanner cuts exactly where the JavaScript loop does, however the stream is split', () => {
+  const rb = readBuffers;
+  for (const seed of [1, 2, 3]) {
+    const data = seededBytes(9 << 20, seed);
+    const expected = cutPoints(data); // plain Buffer: the JavaScript loop
+    for (const piece of [4093, 65536, rb.READ_SIZE]) {
+      const c = new Chunker();
+      const cuts: number[] = [];
+      const buf = rb.acquireReadBuffer();
+      assert.ok(rb.scannerOf(buf), 'read buffers live in a WebAssembly scanner');
+      for (let off = 0; off < data.length; off += piece) {
+        const n = data.copy(buf, 0, off, Math.min(data.length, off + piece));
+        const view = buf.subarray(0, n);
+        let start = 0;
+        let cut: number;
+        while ((cut = c.next(view, start)) >= 0) {
+          cuts.push(off + cut);
+          start = cut;
+        }
+      }
+      if (c.pending > 0) cuts.push(data.length);
+      rb.releaseReadBuffer(buf);
+      assert.deepEqual(cuts, expected, `seed ${seed}, piece ${piece}`);
+    }
+  }
+});
+
+test('gear-wasm.ts is the compilation of gear-scan.wat', async () => {
+  const { compileGearScan } = await import('../scripts/build-wasm.mjs');
+  assert.equal(await compileGearScan(), GEAR_SCAN_WASM, 'run node scripts/build-wasm.mjs');
 });

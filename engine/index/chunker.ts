@@ -1,4 +1,5 @@
 import sodium from 'sodium-native';
+import { scannerOf, setGearTable, type GearScanner } from './read-buffers.js';
 
 /**
  * Content-defined chunking, FastCDC style (gear hash + normalized chunking with two masks).
@@ -49,6 +50,7 @@ function buildGear(): Uint32Array {
 
 // Same bits as GEAR, read as int32 so the hot loop stays in small-integer arithmetic.
 const GEAR_I32 = new Int32Array(GEAR.buffer, GEAR.byteOffset, 256);
+setGearTable(GEAR); // the WebAssembly scanners' copy (read-buffers.ts)
 
 /** Hash state left by the last scan() that found no cut (module-level: no allocation). */
 let scanHash = 0;
@@ -73,6 +75,18 @@ function scan(buf: Uint8Array, i: number, stop: number, mask: number, h: number)
     if ((h & mask) === 0) return i + 1;
   }
   scanHash = h;
+  return -1;
+}
+
+/**
+ * scan() for a buffer that lies in a WebAssembly scanner's memory (read-buffers.ts): the
+ * same loop, compiled (gear-scan.wat), about twice as fast.
+ */
+function scanIn(w: GearScanner, buf: Uint8Array, i: number, stop: number, mask: number, h: number): number {
+  const base = buf.byteOffset;
+  const at = w.scan(base + i, base + stop, mask, h);
+  if (at >= 0) return at - base;
+  scanHash = w.last();
   return -1;
 }
 
@@ -120,9 +134,10 @@ export class Chunker {
       this.h = 0; // the hash starts at MIN_CHUNK whatever the buffer boundaries were
     }
     let h = this.h;
+    const w = scannerOf(buf);
     if (len < NORMAL_CHUNK) {
       const stop = Math.min(end, i + (NORMAL_CHUNK - len));
-      const at = scan(buf, i, stop, MASK_S, h);
+      const at = w ? scanIn(w, buf, i, stop, MASK_S, h) : scan(buf, i, stop, MASK_S, h);
       if (at >= 0) return this.cut(at);
       h = scanHash;
       len += stop - i;
@@ -130,7 +145,7 @@ export class Chunker {
     }
     if (len >= NORMAL_CHUNK) {
       const stop = Math.min(end, i + (MAX_CHUNK - len));
-      const at = scan(buf, i, stop, MASK_L, h);
+      const at = w ? scanIn(w, buf, i, stop, MASK_L, h) : scan(buf, i, stop, MASK_L, h);
       if (at >= 0) return this.cut(at);
       h = scanHash;
       len += stop - i;

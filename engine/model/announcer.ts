@@ -4,6 +4,8 @@ import type { FileRecord } from './record.js';
 /**
  * Batches index records for peers: changes made in the same few milliseconds (an indexing
  * run, a burst of edits) travel in one message, while a lone change leaves at once.
+ * Every record is made ready to send (`prepare`: this device's own are signed then, see
+ * record.ts UNSIGNED) just before it leaves, and only when there is a peer to send it to.
  */
 const MAX_BATCH = 2000;
 
@@ -11,7 +13,11 @@ export class Announcer {
   private readonly pending = new Map<string, FileRecord>();
   private scheduled = false;
 
-  constructor(private readonly peers: () => Iterable<PeerLink>, private readonly delayMs = 5) {}
+  constructor(
+    private readonly peers: () => Iterable<PeerLink>,
+    private readonly prepare: (r: FileRecord) => void,
+    private readonly delayMs = 5,
+  ) {}
 
   announce(record: FileRecord): void {
     this.pending.set(record.path, record);
@@ -23,6 +29,7 @@ export class Announcer {
   sendFull(peer: PeerLink, records: Iterable<FileRecord>): void {
     let batch: FileRecord[] = [];
     for (const r of records) {
+      this.prepare(r);
       batch.push(r);
       if (batch.length >= MAX_BATCH) {
         peer.sendIndex(batch, false);
@@ -36,7 +43,10 @@ export class Announcer {
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending.clear();
-    for (const p of this.peers()) p.sendIndex(batch, false);
+    const peers = [...this.peers()];
+    if (peers.length === 0) return; // a peer that joins later gets everything (sendFull)
+    for (const r of batch) this.prepare(r);
+    for (const p of peers) p.sendIndex(batch, false);
   }
 
   private schedule(): void {

@@ -11,7 +11,8 @@ import { checkRootPresent, writeRootMarker } from './root-marker.js';
 import type { ChunkRequest, PeerLink } from './peer-link.js';
 import { Puller } from './puller.js';
 import { downloadsFrom, needsUpload, sumLeft, uploadsTo, type QueueFile } from './queue.js';
-import { sameRecord, verifyRecord, type FileRecord } from './record.js';
+import { SIG_BYTES, isSigned, sameRecord, signInPlace, verifyRecord, type FileRecord } from './record.js';
+import { slabBytes } from '../index/slab.js';
 import { RemoteChanges } from './remote-changes.js';
 import { UploadTracker } from './upload-tracker.js';
 import { compareVersions } from './version.js';
@@ -61,7 +62,10 @@ export class SyncFolder {
     this.prefs = { ...setup.prefs };
     this.events = new FileEvents(host, this);
     this.reader = new ChunkReader(setup.root);
-    this.announcer = new Announcer(() => [...this.peers.values()].map((p) => p.link));
+    this.announcer = new Announcer(
+      () => [...this.peers.values()].map((p) => p.link),
+      (r) => this.signForSending(r),
+    );
     this.local = new LocalChanges(this);
     this.remote = new RemoteChanges(this);
     this.puller = new Puller(this.remote.pullHost());
@@ -230,6 +234,16 @@ export class SyncFolder {
       if (theirs && !theirs.deleted && compareVersions(theirs.version, record.version) === 'equal') out.push(p.link);
     }
     return out;
+  }
+
+  /** This device's own records are signed when first sent (record.ts UNSIGNED). */
+  private signForSending(r: FileRecord): void {
+    if (isSigned(r)) return;
+    if (!this.keys.signingKey) throw new ShoalError('INTERNAL', `Unsigned record in a read-only folder: ${r.path}`);
+    signInPlace(this.keys.folderId, this.keys.signingKey, r, slabBytes(SIG_BYTES));
+    // Stored with its signature from now on (a restart then need not sign it again).
+    const e = this.entries.get(r.path);
+    if (e && (e.record === r || e.disk === r)) this.markDirty(e);
   }
 
   // ---- persistence

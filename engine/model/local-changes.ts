@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isProgrammerError } from '../errors.js';
-import { keepBytes } from '../index/slab.js';
 import type { Entry, LocalStat } from './entry.js';
 import type { SyncFolder } from './folder.js';
 import type { ScanHit } from './host.js';
-import { signRecord, type ChunkRef, type FileRecord } from './record.js';
+import { UNSIGNED, type ChunkRef, type FileRecord } from './record.js';
 import { IGNORE_FILE } from './paths.js';
 import { checkRootPresent } from './root-marker.js';
 import { bumpVersion, mergeVersions } from './version.js';
@@ -162,7 +161,7 @@ export class LocalChanges {
       return;
     }
     const base = e ? mergeVersions(e.record.version, e.disk?.version ?? []) : [];
-    const record = this.sign({
+    const record = this.newRecord({
       path: hit.path,
       kind: hit.kind,
       size: hit.kind === 'file' ? hit.size : 0,
@@ -201,7 +200,7 @@ export class LocalChanges {
         this.readOnlyChange(p, e, null);
         continue;
       }
-      const record = this.sign({
+      const record = this.newRecord({
         path: p,
         kind: e.record.kind,
         size: 0,
@@ -231,12 +230,10 @@ export class LocalChanges {
     if (f.prefs.overwrite_changes) f.remote.restore(e);
   }
 
-  private sign(r: Omit<FileRecord, 'sig' | 'changedAt' | 'origin'>): FileRecord {
+  /** A new record of this device's change; signed when first sent (record.ts UNSIGNED). */
+  private newRecord(r: Omit<FileRecord, 'sig' | 'changedAt' | 'origin'>): FileRecord {
     const f = this.f;
-    const rec = signRecord(f.keys.folderId, f.keys.signingKey!, { ...r, changedAt: f.host.now(), origin: f.host.deviceId });
-    // Kept as long as the path is indexed: a slab slot instead of its own allocation (see slab.ts).
-    rec.sig = keepBytes(rec.sig);
-    return rec;
+    return { ...r, changedAt: f.host.now(), origin: f.host.deviceId, sig: UNSIGNED };
   }
 
   private commit(e: Entry): void {

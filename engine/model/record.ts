@@ -128,11 +128,29 @@ function signedBytes(folderId: Buffer, r: FileRecord): Buffer {
   return w.view();
 }
 
-/** Sign in place with the folder's Ed25519 secret key. */
+/** Sign a new record with the folder's Ed25519 secret key. */
 export function signRecord(folderId: Buffer, signingKey: Buffer, r: Omit<FileRecord, 'sig'>): FileRecord {
   const rec = { ...r, sig: Buffer.alloc(SIG_BYTES) } as FileRecord;
   sodium.crypto_sign_detached(rec.sig, signedBytes(folderId, rec), signingKey);
   return rec;
+}
+
+/**
+ * The signature of a local record that has not been signed yet. This device's own records
+ * are signed when they are first sent (model/announcer.ts): a signature proves the change
+ * to peers, and indexing a folder nobody else is connected to yet (adding it, a restart)
+ * then costs no signing at all. Never written to; stored as 64 zero bytes.
+ */
+export const UNSIGNED: Buffer = Buffer.alloc(SIG_BYTES);
+
+export function isSigned(r: FileRecord): boolean {
+  return r.sig !== UNSIGNED && !r.sig.equals(UNSIGNED);
+}
+
+/** Give an unsigned record its signature (into `sig`, a fresh 64-byte buffer the record keeps). */
+export function signInPlace(folderId: Buffer, signingKey: Buffer, r: FileRecord, sig: Buffer): void {
+  sodium.crypto_sign_detached(sig, signedBytes(folderId, r), signingKey);
+  r.sig = sig;
 }
 
 export function verifyRecord(folderId: Buffer, publicKey: Buffer, r: FileRecord): boolean {

@@ -1,0 +1,3 @@
+/** scripts/build-wasm.mjs, as the tests import it. */
+export function compileGearScan(): Promise<string>;
+export function render(base64: string): string;
