@@ -1,5 +1,5 @@
-import sodium from 'sodium-native';
 import { ShoalError } from '../errors.js';
+import { TAG_BYTES, checkTagOnly, openInPlace, sealInPlace as sealBody, tagOnly } from './aead.js';
 import { framePool } from './frame-pool.js';
 import { MAX_FRAME } from './types.js';
 
@@ -13,12 +13,12 @@ import { MAX_FRAME } from './types.js';
  * Plain frames (LAN peers that both opted out of encryption) cost only Poly1305, and
  * flipping the flag breaks the tag, so an attacker cannot switch modes.
  *
- * Sealing and opening work in place (libsodium's detached AEAD), in buffers from the
- * frame pool: a frame is built in one buffer and written with one write, and a received
- * payload is a view of the frame it came in. Nothing is allocated per frame.
+ * Sealing and opening work in place (aead.ts), in buffers from the frame pool: a frame is
+ * built in one buffer and written with one write, and a received payload is a view of the
+ * frame it came in.
  */
 export const HEADER_BYTES = 4;
-export const TAG_BYTES = 16;
+export { TAG_BYTES };
 const PLAIN_FLAG = 0x8000_0000;
 const LENGTH_MASK = 0x7fff_ffff;
 
@@ -61,12 +61,8 @@ export class FrameSealer {
     frame.writeUInt32BE((plain ? PLAIN_FLAG : 0) + at - HEADER_BYTES + TAG_BYTES, 0);
     setNonce(this.nonce, this.counter++);
     const tag = frame.subarray(at);
-    if (plain) {
-      sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(EMPTY, tag, EMPTY, frame.subarray(0, at), null, this.nonce, this.key);
-    } else {
-      const body = frame.subarray(HEADER_BYTES, at);
-      sodium.crypto_aead_chacha20poly1305_ietf_encrypt_detached(body, tag, body, frame.subarray(0, HEADER_BYTES), null, this.nonce, this.key);
-    }
+    if (plain) tagOnly(this.key, this.nonce, frame.subarray(0, at), tag);
+    else sealBody(this.key, this.nonce, frame.subarray(0, HEADER_BYTES), frame.subarray(HEADER_BYTES, at), tag);
     return frame;
   }
 }
@@ -76,8 +72,6 @@ export function allocFrame(payloadBytes: number): Buffer {
   if (payloadBytes > MAX_FRAME) throw new ShoalError('FRAME_TOO_LARGE', `Frame of ${payloadBytes} bytes exceeds ${MAX_FRAME}`);
   return framePool.acquire(HEADER_BYTES + payloadBytes + TAG_BYTES);
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** Parses the header word: total frame size on the wire, or throws before any allocation. */
 export function frameSizeFromHeader(word: number, acceptPlain: boolean): number {
@@ -109,12 +103,9 @@ export class FrameOpener {
     const tag = frame.subarray(tagAt);
     const body = frame.subarray(HEADER_BYTES, tagAt);
     try {
-      if (plain) {
-        sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(EMPTY, null, EMPTY, tag, frame.subarray(0, tagAt), this.nonce, this.key);
-      } else {
-        // Verified before anything is decrypted: a bad tag leaves the bytes as they came.
-        sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(body, null, body, tag, frame.subarray(0, HEADER_BYTES), this.nonce, this.key);
-      }
+      // A frame that fails is dropped whole: its payload is never handed out.
+      if (plain) checkTagOnly(this.key, this.nonce, frame.subarray(0, tagAt), tag);
+      else openInPlace(this.key, this.nonce, frame.subarray(0, HEADER_BYTES), body, tag);
     } catch (err) {
       throw new ShoalError('PROTOCOL_ERROR', 'A frame failed authentication (corrupted or tampered).', { cause: err });
     }
