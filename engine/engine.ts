@@ -15,6 +15,7 @@ import { recordHistory } from './history/history.js';
 import { HistoryStore } from './history/history-store.js';
 import { IndexStore } from './index/store.js';
 import { FolderIndexer } from './index/folder-indexer.js';
+import type { FileHasher } from './index/scan-entry.js';
 import { SyncFolder } from './model/folder.js';
 import type { FolderHost } from './model/host.js';
 import { entryCodec, levelEntryStore } from './model/level-entry-store.js';
@@ -37,6 +38,8 @@ export interface EngineOptions {
   listenHost?: string;
   /** LAN discovery socket options, or false to turn LAN discovery off for this engine. */
   lan?: Partial<LanDiscoveryOptions> | false;
+  /** How files are hashed (default index/hasher.ts hashFile); tests wrap it to watch or pace hashing. */
+  hasher?: FileHasher;
 }
 
 const HOSTS_DIAL_EVERY_MS = 5000;
@@ -190,7 +193,7 @@ export class Engine implements DaemonEngine {
         root,
         prefs: f.prefs,
         store: levelEntryStore(this.store.folder(keys.folderIdHex, entryCodec)),
-        indexer: new FolderIndexer(root),
+        indexer: new FolderIndexer(root, { hasher: this.opts.hasher }),
       },
       host,
     );

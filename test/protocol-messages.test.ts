@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
-import { sameRecord, signRecord, type FileRecord } from '../engine/model/record.js';
+import { sameRecord, signRecord, verifyRecord, type FileRecord } from '../engine/model/record.js';
 import { FrameOpener, FrameReader, FrameSealer, frameSizeFromHeader } from '../engine/protocol/frames.js';
 import { isLanAddress, normalizeAddress } from '../engine/protocol/lan.js';
 import {
@@ -247,4 +247,16 @@ test('sameRecord: a decoded copy is the same record; any field or signature chan
     { ...back, sig: Buffer.alloc(64) },
   ];
   for (const v of variants) assert.equal(sameRecord(r, v), false);
+});
+
+test('a preview record round-trips with its flag, which is signed; previews are refused where they cannot be', () => {
+  const base = { ...record('big.bin', 4000) };
+  const preview = signRecord(folderId, keys.signingKey!, { ...base, preview: true } as Omit<FileRecord, 'sig'>);
+  const m = decodeMessage(encodeMessage({ type: 'index', folderId, records: [preview], complete: false }));
+  const back = (m as Extract<Message, { type: 'index' }>).records[0]!;
+  assert.equal(back.preview, true);
+  assert.equal(verifyRecord(folderId, keys.publicKey, back), true);
+  // Dropping the flag breaks the signature: a preview cannot pass for a final record.
+  assert.equal(verifyRecord(folderId, keys.publicKey, { ...back, preview: undefined }), false);
+  assert.equal(sameRecord(back, { ...back, preview: undefined }), false);
 });

@@ -122,3 +122,28 @@ test('assembler: an interrupted big download resumes from what reached the disk,
   await second.finalize({ archive: null, expectOld: null });
   assert.equal(sha(await fs.readFile(path.join(root, 'resume.bin'))), sha(data));
 });
+
+test("assembler: a preview's download grows into its final record; a preview is never put in place", async () => {
+  const root = await tmpDir();
+  const size = DIRECT_MIN_FILE + 2 * EXTENT_BYTES + 99;
+  const data = randomBytes(size);
+  const pieces = cuts(size);
+  const chunks = pieces.map(([at, len]) => ({ hash: chunkHash(data.subarray(at, at + len)), size: len }));
+  const final: FileRecord = {
+    path: 'grow.bin', kind: 'file', size, mtimeMs: 1_700_000_000_000, mode: 0o644, chunks, deleted: false,
+    version: [['dev', 1]], changedAt: 1, origin: 'dev', sig: Buffer.alloc(64),
+  };
+  const k = Math.floor(chunks.length / 3);
+  const preview: FileRecord = { ...final, chunks: chunks.slice(0, k), size: pieces[k]![0], preview: true };
+  const asm = await FileAssembler.open(root, preview);
+  for (let i = 0; i < k; i++) await asm.writeChunk(i, Buffer.from(data.subarray(pieces[i]![0], pieces[i]![0] + pieces[i]![1])));
+  assert.ok(asm.complete);
+  await assert.rejects(asm.finalize({ archive: null, expectOld: null }), /never put in place/);
+  // A record that does not begin with the preview's chunks is refused.
+  assert.throws(() => asm.extend({ ...final, chunks: [chunks[1]!, ...chunks.slice(1)] }), /not an extension/);
+  asm.extend(final);
+  assert.equal(asm.missing().length, chunks.length - k, 'the preview\u2019s chunks stay present');
+  for (const i of asm.missing()) await asm.writeChunk(i, Buffer.from(data.subarray(pieces[i]![0], pieces[i]![0] + pieces[i]![1])));
+  await asm.finalize({ archive: null, expectOld: null });
+  assert.equal(sha(await fs.readFile(path.join(root, 'grow.bin'))), sha(data));
+});

@@ -59,6 +59,20 @@ export class ChunkHasher {
     }
   }
 
+  /** Chunks completed so far (the open one excluded). */
+  get completed(): number {
+    return this.sizes.length;
+  }
+
+  /**
+   * Copies of the completed chunks [from, completed): for announcing a big file's first
+   * chunks while the rest is still being hashed (hash-worker.ts, hasher.ts).
+   */
+  completedSince(from: number): { hashes: Uint8Array; sizes: number[] } {
+    const to = this.sizes.length;
+    return { hashes: this.hashes.slice(from * HASH_BYTES, to * HASH_BYTES), sizes: this.sizes.slice(from, to) };
+  }
+
   /** Close the last chunk and return the list; the instance is ready for another file. */
   finish(): ChunkRef[] {
     if (this.open) {

@@ -1,6 +1,6 @@
 import { isProgrammerError, type ShoalError } from '../errors.js';
 import type { LocalStat } from '../model/entry.js';
-import type { Indexer, ScanHit } from '../model/host.js';
+import type { Indexer, PartialHit, ScanHit } from '../model/host.js';
 import { IGNORE_FILE } from '../model/paths.js';
 import { IgnoreRules } from './ignore.js';
 import { RECLAIM_AFTER_HASHES, reclaimAfterScan } from './reclaim.js';
@@ -49,7 +49,7 @@ export class FolderIndexer implements Indexer {
    * Full scan. The returned set answers has() for every path present, and also for paths
    * that could not be read and everything below them: unreadable is not deleted.
    */
-  async scanAll(previous: (p: string) => LocalStat | undefined, onHit: (h: ScanHit) => void): Promise<Set<string>> {
+  async scanAll(previous: (p: string) => LocalStat | undefined, onHit: (h: ScanHit) => void, onPartial?: (p: PartialHit) => void): Promise<Set<string>> {
     const present = new PresentSet();
     const summary = await scanFolder({
       root: this.root,
@@ -58,6 +58,7 @@ export class FolderIndexer implements Indexer {
       signal: this.stop.signal,
       hasher: this.opts.hasher,
       onWarning: this.opts.onWarning,
+      onPartial,
       onResult: (r) => {
         present.add(r.entry.path);
         onHit(toHit(r));
@@ -74,12 +75,13 @@ export class FolderIndexer implements Indexer {
   }
 
   /** null: nothing syncable at `rel` any more (deleted, or ignored). */
-  async scanOne(rel: string, previous: LocalStat | undefined): Promise<ScanHit | null> {
+  async scanOne(rel: string, previous: LocalStat | undefined, onPartial?: (p: PartialHit) => void): Promise<ScanHit | null> {
     const r = await scanPath(this.root, rel, {
       rules: this.rules,
       previous: () => previous,
       signal: this.stop.signal,
       hasher: this.opts.hasher,
+      onPartial,
     });
     switch (r.status) {
       case 'gone':

@@ -5,6 +5,30 @@ import type { HashJob, WorkerReply } from './hash-worker.js';
 import { SLAB_PIECE_MAX, keepBytes } from './slab.js';
 
 /**
+ * The chunks of a file being hashed, as they complete: collects them and tells a listener
+ * (the folder announces a big file's first chunks while the rest is still being hashed).
+ */
+export class PartialChunks {
+  readonly chunks: ChunkRef[] = [];
+  bytes = 0;
+
+  constructor(private readonly listener: (chunks: readonly ChunkRef[], bytes: number) => void) {}
+
+  add(hashes: Uint8Array, sizes: readonly number[]): void {
+    // Kept as long as a preview record refers to them: a block of their own.
+    const block = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
+    for (let i = 0; i < sizes.length; i++) {
+      this.chunks.push({ hash: block.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), size: sizes[i]! });
+      this.bytes += sizes[i]!;
+    }
+    this.listener(this.chunks, this.bytes);
+  }
+}
+
+/** Completed chunks are reported at least every this many bytes hashed. */
+export const PARTIAL_EVERY = 16 * 1024 * 1024;
+
+/**
  * Files at least this big are worth a trip to the worker (posting a job costs ~0.1 ms,
  * hashing 1 MiB ~2 ms); smaller ones are hashed on the main thread.
  */
@@ -19,6 +43,7 @@ interface Job {
   resolve(r: { chunks: ChunkRef[]; bytesRead: number }): void;
   reject(err: Error): void;
   onProgress: ((bytesDone: number) => void) | undefined;
+  partials: PartialChunks | undefined;
   detach(): void;
 }
 
@@ -43,14 +68,20 @@ class HashWorker {
    * promise settles; the worker has stopped reading by then). An abort stops the job at
    * the next read buffer and resolves with what was read: the caller checks the signal.
    */
-  hash(fd: number, size: number, onProgress?: (bytesDone: number) => void, signal?: AbortSignal): Promise<{ chunks: ChunkRef[]; bytesRead: number }> {
+  hash(
+    fd: number,
+    size: number,
+    onProgress?: (bytesDone: number) => void,
+    signal?: AbortSignal,
+    partials?: PartialChunks,
+  ): Promise<{ chunks: ChunkRef[]; bytesRead: number }> {
     const w = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const onAbort = (): void => w.postMessage({ cancel: id });
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.jobs.set(id, { resolve, reject, onProgress, detach: () => signal?.removeEventListener('abort', onAbort) });
-      w.postMessage({ id, fd, size } satisfies HashJob);
+      this.jobs.set(id, { resolve, reject, onProgress, partials, detach: () => signal?.removeEventListener('abort', onAbort) });
+      w.postMessage({ id, fd, size, partialEvery: partials ? PARTIAL_EVERY : 0 } satisfies HashJob);
     });
   }
 
@@ -84,6 +115,10 @@ class HashWorker {
     if (!job) return;
     if ('progress' in m) {
       job.onProgress?.(m.progress);
+      return;
+    }
+    if ('partial' in m) {
+      job.partials?.add(m.partial.hashes, m.partial.sizes);
       return;
     }
     this.settle(m.id, job);

@@ -3,8 +3,10 @@
  * thread opened (descriptors are process-wide), so a big file's CPU work runs on the
  * other core while the main thread keeps walking, statting, signing and storing.
  *
- * Messages in:  { id, fd, size } to start a job, { cancel: id } to stop one early.
- * Messages out: { id, progress } after each read buffer, then exactly one of
+ * Messages in:  { id, fd, size, partialEvery } to start a job, { cancel: id } to stop one early.
+ * Messages out: { id, progress } after each read buffer; with partialEvery > 0, also
+ *               { id, partial: { hashes, sizes } } with the chunks completed since the last
+ *               one, at least every partialEvery bytes; then exactly one of
  *               { id, done: bytesRead, hashes, sizes } or { id, error: { code, message } }.
  */
 import fs from 'node:fs';
@@ -17,10 +19,13 @@ export interface HashJob {
   id: number;
   fd: number;
   size: number;
+  /** Report completed chunks every this many bytes (0: only at the end). */
+  partialEvery: number;
 }
 
 export type WorkerReply =
   | { id: number; progress: number }
+  | { id: number; partial: { hashes: Uint8Array; sizes: number[] } }
   | { id: number; done: number; hashes: Uint8Array; sizes: number[] }
   | { id: number; error: { code?: string; message: string } };
 
@@ -38,7 +43,7 @@ function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<numb
 
 /** Same double-buffered loop as hasher.ts: the next read runs while this one is hashed. */
 async function run(job: HashJob): Promise<void> {
-  const { id, fd, size } = job;
+  const { id, fd, size, partialEvery } = job;
   const hasher = new ChunkHasher();
   const bufs = [acquireReadBuffer(), acquireReadBuffer()];
   let pending: Promise<number> | undefined;
@@ -46,6 +51,8 @@ async function run(job: HashJob): Promise<void> {
   try {
     let pos = 0;
     let k = 0;
+    let reported = 0;
+    let reportedAt = 0;
     if (size > 0) pending = readAt(fd, bufs[0]!, Math.min(READ_SIZE, size), 0);
     while (pending) {
       const n = await pending;
@@ -57,6 +64,11 @@ async function run(job: HashJob): Promise<void> {
       if (pos < size) pending = readAt(fd, bufs[k]!, Math.min(READ_SIZE, size - pos), pos);
       hasher.push(cur.subarray(0, n));
       port.postMessage({ id, progress: pos } satisfies WorkerReply);
+      if (partialEvery > 0 && pos - reportedAt >= partialEvery && hasher.completed > reported) {
+        port.postMessage({ id, partial: hasher.completedSince(reported) } satisfies WorkerReply);
+        reported = hasher.completed;
+        reportedAt = pos;
+      }
     }
     const chunks = hasher.finish();
     // finish() put all hashes in one block, in order: send that block.

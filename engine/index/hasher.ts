@@ -5,7 +5,7 @@ import { ShoalError } from '../errors.js';
 import { type ChunkRef } from '../model/record.js';
 import { chunkHash, chunkHashEquals as hashEquals } from './chunk-hash.js';
 import { ChunkHasher } from './chunk-hasher.js';
-import { WORKER_MIN_SIZE, hashWorker } from './hash-pool.js';
+import { PARTIAL_EVERY, PartialChunks, WORKER_MIN_SIZE, hashWorker } from './hash-pool.js';
 import { syncIo } from '../util/sync-io.js';
 import { Limiter } from './limit.js';
 import { READ_SIZE, acquireReadBuffer, dropIdleReadBuffers, releaseReadBuffer } from './read-buffers.js';
@@ -15,6 +15,12 @@ export interface HashOptions {
   signal?: AbortSignal;
   /** Called after each read buffer is hashed with the bytes done so far (progress for big files). */
   onProgress?: (bytesDone: number) => void;
+  /**
+   * A big file's chunks as they complete (at least every PARTIAL_EVERY bytes), cumulative,
+   * with the stat the file was opened under: lets the folder offer them to peers before
+   * the whole file is hashed. Not called for files hashed in one step.
+   */
+  onPartial?: (chunks: readonly ChunkRef[], bytes: number, stat: Stats) => void;
   /**
    * The size a recent stat gave (the scanner's lstat): a small file is then hashed under
    * the small-file limit (hasher.ts), which allows more at once.
@@ -215,8 +221,10 @@ async function hashNow(absPath: string, opts: HashOptions): Promise<HashResult> 
     const size = before.size;
     let pos = 0;
     let chunks: ChunkRef[];
+    const onPartial = opts.onPartial;
+    const partials = onPartial && size > PARTIAL_EVERY ? new PartialChunks((c, bytes) => onPartial(c, bytes, before)) : undefined;
     if (size >= WORKER_MIN_SIZE && !hashWorker.busy) {
-      const r = await hashWorker.hash(fh.fd, size, opts.onProgress, signal);
+      const r = await hashWorker.hash(fh.fd, size, opts.onProgress, signal, partials);
       signal?.throwIfAborted();
       ({ chunks, bytesRead: pos } = r);
     } else {
@@ -227,6 +235,8 @@ async function hashNow(absPath: string, opts: HashOptions): Promise<HashResult> 
         return fh.read(bufs[k]!, 0, Math.min(READ_SIZE, size - pos), pos);
       };
       let k = 0;
+      let reported = 0;
+      let reportedAt = 0;
       if (size > 0) pending = readAt(0, 0);
       while (pending) {
         const { bytesRead } = await pending;
@@ -239,6 +249,12 @@ async function hashNow(absPath: string, opts: HashOptions): Promise<HashResult> 
         signal?.throwIfAborted();
         hasher.push(cur.subarray(0, bytesRead));
         opts.onProgress?.(pos);
+        if (partials && pos - reportedAt >= PARTIAL_EVERY && hasher.completed > reported) {
+          const { hashes, sizes } = hasher.completedSince(reported);
+          partials.add(hashes, sizes);
+          reported = hasher.completed;
+          reportedAt = pos;
+        }
       }
       chunks = hasher.finish();
     }

@@ -2,6 +2,7 @@ import { lstatSync, promises as fsp, type Stats } from 'node:fs';
 import { syncIo } from '../util/sync-io.js';
 import type { ErrorCode } from '../errors.js';
 import type { ChunkRef, EntryKind } from '../model/record.js';
+import type { PartialHit } from '../model/host.js';
 import { fsError, hashFile, type HashOptions, type HashResult } from './hasher.js';
 
 /** What the scanner found at one path, in the units stored and sent. */
@@ -90,4 +91,10 @@ export async function lstatIfExists(abs: string): Promise<Stats | null> {
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw fsError(err, abs);
   }
+}
+
+/** The hasher's onPartial for one path, when the caller listens (see HashOptions.onPartial). */
+export function partialFor(wire: string, onPartial: ((p: PartialHit) => void) | undefined): HashOptions['onPartial'] {
+  if (!onPartial) return undefined;
+  return (chunks, bytes, st) => onPartial({ path: wire, chunks, bytes, mtimeMs: Math.floor(st.mtimeMs), mode: st.mode & 0o7777 });
 }

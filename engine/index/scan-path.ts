@@ -2,6 +2,7 @@ import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { checkRelPath } from '../model/paths.js';
+import type { PartialHit } from '../model/host.js';
 import type { IgnoreRules } from './ignore.js';
 import {
   defaultHasher,
@@ -9,6 +10,7 @@ import {
   entryFromStats,
   isUnchanged,
   lstatIfExists,
+  partialFor,
   type FileHasher,
   type PreviousStat,
   type ScanEntry,
@@ -20,6 +22,8 @@ export interface ScanPathOptions {
   previous: (path: string) => PreviousStat | undefined;
   signal?: AbortSignal;
   hasher?: FileHasher;
+  /** A big file's chunks completed so far, while it is still being hashed. */
+  onPartial?: (p: PartialHit) => void;
 }
 
 /**
@@ -52,7 +56,7 @@ export async function scanPath(root: string, rel: string, opts: ScanPathOptions)
   if (isUnchanged(entry, prev)) return { status: 'unchanged', entry };
   if (kind === 'dir') return { status: 'changed', entry, chunks: [] };
   try {
-    const h = await (opts.hasher ?? defaultHasher)(abs, { signal: opts.signal, sizeHint: entry.size });
+    const h = await (opts.hasher ?? defaultHasher)(abs, { signal: opts.signal, sizeHint: entry.size, onPartial: partialFor(wire, opts.onPartial) });
     if (h.changedDuringHash) return { status: 'unstable', path: wire, entry: entryFromHash(wire, h) };
     return { status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks };
   } catch (err) {

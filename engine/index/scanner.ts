@@ -2,6 +2,7 @@ import { promises as fsp, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { isProgrammerError, ShoalError } from '../errors.js';
 import { checkRelPath } from '../model/paths.js';
+import type { PartialHit } from '../model/host.js';
 import type { IgnoreRules } from './ignore.js';
 import { SMALL_FILE } from './hasher.js';
 import { Limiter } from './limit.js';
@@ -11,6 +12,7 @@ import {
   entryFromStats,
   isUnchanged,
   lstatIfExists,
+  partialFor,
   type FileHasher,
   type PreviousStat,
   type ScanResult,
@@ -46,6 +48,8 @@ export interface ScanOptions {
   dirConcurrency?: number;
   signal?: AbortSignal;
   hasher?: FileHasher;
+  /** Big files' chunks completed so far, while they are still being hashed. */
+  onPartial?: (p: PartialHit) => void;
 }
 
 export interface ScanSummary {
@@ -171,7 +175,7 @@ export async function scanFolder(opts: ScanOptions): Promise<ScanSummary> {
 
   const hashOne = async (abs: string, wire: string, sizeHint: number): Promise<void> => {
     try {
-      const h = await hasher(abs, { signal, sizeHint });
+      const h = await hasher(abs, { signal, sizeHint, onPartial: partialFor(wire, opts.onPartial) });
       summary.hashed++;
       if (h.changedDuringHash) summary.unstable.push(wire);
       else await emit({ status: 'changed', entry: entryFromHash(wire, h), chunks: h.chunks });

@@ -51,6 +51,7 @@ export const storedEntryCodec: EntryCodec<StoredEntry> = {
     const format = rd.u8();
     if (format !== STORED_FORMAT) throw new ShoalError('PROTOCOL_ERROR', `Unknown stored entry format ${format}`);
     const record = readRecord(rd);
+    if (record.preview) throw new ShoalError('PROTOCOL_ERROR', 'A preview record is never stored');
     const local = rd.bool() ? { size: rd.uint(), mtimeMs: rd.int(), ino: rd.raw(8).readDoubleLE(0) } : null;
     const localChanged = rd.bool();
     rd.end();

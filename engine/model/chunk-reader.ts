@@ -32,13 +32,16 @@ export class ChunkReader {
 
   constructor(private readonly root: string, private readonly maxOpen = 16, private readonly idleMs = 2000) {}
 
-  /** Read the requested chunk into `into` (exactly req.size bytes). */
-  async read(record: FileRecord, req: ChunkRequest, into: Buffer): Promise<void> {
+  /** Does `req` name a chunk of this version of the file (offset, size and hash)? */
+  has(record: FileRecord, req: ChunkRequest): boolean {
     const idx = this.chunkAt(record, req.offset);
     const chunk = idx >= 0 ? record.chunks[idx] : undefined;
-    if (!chunk || chunk.size !== req.size || !chunk.hash.equals(req.hash)) {
-      throw new ShoalError('BAD_REQUEST', 'No such chunk in this version of the file');
-    }
+    return !!chunk && chunk.size === req.size && chunk.hash.equals(req.hash);
+  }
+
+  /** Read the requested chunk into `into` (exactly req.size bytes). */
+  async read(record: FileRecord, req: ChunkRequest, into: Buffer): Promise<void> {
+    if (!this.has(record, req)) throw new ShoalError('BAD_REQUEST', 'No such chunk in this version of the file');
     if (into.length !== req.size) throw new RangeError(`read(): buffer of ${into.length} bytes for a chunk of ${req.size}`);
     const abs = path.join(this.root, ...record.path.split('/'));
     // A one-chunk file is read once: open, read and close, with no handle kept around.

@@ -21,6 +21,8 @@ interface PeerState {
   link: PeerLink;
   /** What the peer announced it has, per path. */
   index: Map<string, FileRecord>;
+  /** Previews of big files the peer is still hashing, per path (record.ts). */
+  previews: Map<string, FileRecord>;
   complete: boolean;
 }
 
@@ -34,6 +36,8 @@ export class SyncFolder {
   readonly peers = new Map<string, PeerState>();
   readonly locator = new ChunkLocator();
   readonly reader: ChunkReader;
+  /** Previews of big files being hashed right now, whose chunks peers may already fetch. */
+  readonly previews = new Map<string, FileRecord>();
   readonly puller: Puller;
   readonly announcer: Announcer;
   readonly local: LocalChanges;
@@ -159,7 +163,7 @@ export class SyncFolder {
   addPeer(link: PeerLink): void {
     if (this.closed) return;
     this.changeGen++;
-    this.peers.set(link.id, { link, index: new Map(), complete: false });
+    this.peers.set(link.id, { link, index: new Map(), previews: new Map(), complete: false });
     this.announcer.sendFull(link, this.announceable());
     this.puller.kick();
   }
@@ -193,6 +197,12 @@ export class SyncFolder {
         bad++;
         continue;
       }
+      if (r.preview) {
+        peer.previews.set(r.path, r);
+        this.remote.considerPreview(r);
+        continue;
+      }
+      peer.previews.delete(r.path);
       peer.index.set(r.path, r);
       this.remote.consider(r, peerId);
     }
@@ -215,22 +225,27 @@ export class SyncFolder {
     if (this.host.paused()) throw new ShoalError('PAUSED', `${this.host.prefs().device_name} has paused syncing.`);
     const e = this.entries.get(req.path);
     const disk = e?.disk;
-    if (!e || !disk || disk.deleted || disk.kind !== 'file' || e.localChanged) {
-      throw new ShoalError('BAD_REQUEST', 'File not available');
-    }
-    await this.reader.read(disk, req, into);
-    const sent = this.uploads.served(disk, peerId, req.size);
+    const served = disk && !disk.deleted && disk.kind === 'file' && !e.localChanged ? disk : null;
+    // A chunk of a file still being hashed here comes from its preview (local-changes.ts).
+    const preview = this.previews.get(req.path);
+    const from = served && (!preview || this.reader.has(served, req)) ? served : preview;
+    if (!from) throw new ShoalError('BAD_REQUEST', 'File not available');
+    await this.reader.read(from, req, into);
+    const sent = this.uploads.served(from, peerId, req.size);
     if (sent !== null) {
-      this.host.emit('transferProgress', { folder: this.id, path: disk.path, direction: 'up', peerId, bytesDone: sent, bytesTotal: disk.size });
+      this.host.emit('transferProgress', { folder: this.id, path: from.path, direction: 'up', peerId, bytesDone: sent, bytesTotal: from.size });
     }
   }
 
-  /** Peers that announced exactly this version of a file (and are not paused). */
+  /**
+   * Peers that announced exactly this version of a file (and are not paused); for a
+   * preview, those that previewed it (the chunks it lists are the ones they serve).
+   */
   peersHaving(record: FileRecord): PeerLink[] {
     const out: PeerLink[] = [];
     for (const p of this.peers.values()) {
       if (p.link.paused) continue;
-      const theirs = p.index.get(record.path);
+      const theirs = (record.preview ? p.previews.get(record.path) : undefined) ?? p.index.get(record.path);
       if (theirs && !theirs.deleted && compareVersions(theirs.version, record.version) === 'equal') out.push(p.link);
     }
     return out;
@@ -393,3 +408,4 @@ export class SyncFolder {
     return this.closed;
   }
 }
+

@@ -48,12 +48,26 @@ export interface ScanHit {
   chunks: ChunkRef[] | null;
 }
 
+/** A big file's chunks completed so far, while the rest is still being hashed. */
+export interface PartialHit {
+  path: string;
+  /** Cumulative, in file order; `bytes` is their total. */
+  chunks: readonly ChunkRef[];
+  bytes: number;
+  /** The stat the file is being read under. */
+  mtimeMs: number;
+  mode: number;
+}
+
 /** The scanning side of engine/index, as the folder uses it. */
 export interface Indexer {
-  /** Walk the whole folder; `onHit` for every path present; returns the paths seen. */
-  scanAll(previous: (p: string) => LocalStat | undefined, onHit: (h: ScanHit) => void): Promise<Set<string>>;
+  /**
+   * Walk the whole folder; `onHit` for every path present; returns the paths seen.
+   * `onPartial` hears of big files' first chunks while they are still being hashed.
+   */
+  scanAll(previous: (p: string) => LocalStat | undefined, onHit: (h: ScanHit) => void, onPartial?: (p: PartialHit) => void): Promise<Set<string>>;
   /** Look at one path: null when it no longer exists (or is ignored). */
-  scanOne(rel: string, previous: LocalStat | undefined): Promise<ScanHit | null>;
+  scanOne(rel: string, previous: LocalStat | undefined, onPartial?: (p: PartialHit) => void): Promise<ScanHit | null>;
   ignored(rel: string, isDir: boolean): boolean;
   /** Reload .SyncIgnore. */
   reloadIgnores(): Promise<void>;

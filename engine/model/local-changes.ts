@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isProgrammerError } from '../errors.js';
 import type { Entry, LocalStat } from './entry.js';
 import type { SyncFolder } from './folder.js';
-import type { ScanHit } from './host.js';
+import type { PartialHit, ScanHit } from './host.js';
 import { UNSIGNED, type ChunkRef, type FileRecord } from './record.js';
 import { IGNORE_FILE } from './paths.js';
 import { checkRootPresent } from './root-marker.js';
@@ -15,7 +15,14 @@ import { bumpVersion, mergeVersions } from './version.js';
  * read-only folder it is only marked as a local change (never propagated) and, with
  * `overwrite_changes`, the shared version is restored.
  */
+/** A big file is previewed once this much of it is hashed... */
+const PREVIEW_FROM = 32 * 1024 * 1024;
+/** ...and again each time the hashed part has grown by this factor (O(n) index bytes in all). */
+const PREVIEW_GROWTH = 1.5;
+
 export class LocalChanges {
+  /** Bytes of the last preview sent per path being hashed (see onPartial). */
+  private readonly previewBytes = new Map<string, number>();
   private readonly pendingPaths = new Set<string>();
   private readonly deferred = new Set<string>();
   private draining = false;
@@ -64,7 +71,7 @@ export class LocalChanges {
     }
     try {
       const e = this.f.entries.get(rel);
-      const hit = await indexer.scanOne(rel, e?.stat ?? undefined);
+      const hit = await indexer.scanOne(rel, e?.stat ?? undefined, this.onPartial);
       if (hit) {
         this.onHit(hit);
         // Only folders are watched: files that land in a folder before its watch is set up
@@ -75,7 +82,47 @@ export class LocalChanges {
     } catch (err) {
       if (isProgrammerError(err)) throw err;
       this.f.reportError(err);
+    } finally {
+      this.endPreview(rel);
     }
+  }
+
+  /**
+   * A big file's first chunks while it is still being hashed: offered to connected peers
+   * as a preview record (record.ts), so their download overlaps our hashing. The final
+   * record follows with the same chunks first; previews grow geometrically, so even a
+   * huge file costs only a few times its index in previews.
+   */
+  private readonly onPartial = (p: PartialHit): void => {
+    const f = this.f;
+    if (f.readOnly || f.peers.size === 0 || p.bytes < PREVIEW_FROM) return;
+    if (p.bytes < (this.previewBytes.get(p.path) ?? 0) * PREVIEW_GROWTH) return;
+    const e = f.entries.get(p.path);
+    if (e && e.record.kind === 'dir' && !e.record.deleted) return;
+    this.previewBytes.set(p.path, p.bytes);
+    const base = e ? mergeVersions(e.record.version, e.disk?.version ?? []) : [];
+    const preview: FileRecord = {
+      ...this.newRecord({
+        path: p.path,
+        kind: 'file',
+        size: p.bytes,
+        mtimeMs: p.mtimeMs,
+        mode: p.mode & 0o777,
+        chunks: [...p.chunks],
+        deleted: false,
+        // The version the final record will have, unless something else changes first.
+        version: bumpVersion(base, f.host.deviceId),
+      }),
+      preview: true,
+    };
+    f.previews.set(p.path, preview);
+    f.announcer.announce(preview);
+  };
+
+  /** Hashing of `rel` ended (its record committed, or given up): no more previews of it. */
+  private endPreview(rel: string): void {
+    if (!this.previewBytes.delete(rel)) return;
+    this.f.previews.delete(rel);
   }
 
   private async lookInside(rel: string): Promise<void> {
@@ -117,7 +164,11 @@ export class LocalChanges {
       for (const [p, e] of f.entries) diskAtStart.set(p, e.disk);
       const seen = await f.setup.indexer.scanAll(
         (p) => f.entries.get(p)?.stat ?? undefined,
-        (hit) => this.onHit(hit),
+        (hit) => {
+          this.onHit(hit);
+          this.endPreview(hit.path);
+        },
+        this.onPartial,
       );
       const gone: string[] = [];
       for (const [p, e] of f.entries) {

@@ -1,12 +1,11 @@
-import path from 'node:path';
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
 import { FileAssembler, writeSmallFile, type ArchiveFn, type LandedStat } from '../transfer/assembler.js';
 import { chunkMatches } from '../transfer/blake.js';
 import { hashMismatch } from '../transfer/layout.js';
 import type { ChunkLocator } from './locator.js';
 import type { PeerLink } from './peer-link.js';
-import { RateWindow } from './rate-window.js';
-import type { FileRecord } from './record.js';
+import { copyLocalChunks, newJob, splitLocal, type Job } from './pull-job.js';
+import { extendsRecord, type FileRecord } from './record.js';
 
 /**
  * Downloads the files a folder needs. Per file: resume what a `.!sync` temp already holds,
@@ -65,34 +64,9 @@ export interface PullerOptions {
   maxCopiesInFlight?: number;
 }
 
-interface Job {
-  record: FileRecord;
-  asm: FileAssembler | null;
-  /**
-   * A one-chunk file fetched whole and written in one go (writeSmallFile): no assembler,
-   * no temp kept between chunks, no resume scan.
-   */
-  small: boolean;
-  /** A small file's verified bytes that arrived while syncing was paused (written on resume). */
-  held: Buffer | null;
-  /** Chunk indexes still to fetch from the network, in file order. */
-  remote: number[];
-  next: number;
-  inflight: number;
-  copying: number;
-  retries: Map<number, number>;
-  fromPeers: Set<string>;
-  copiedBytes: number;
-  fetchedBytes: number;
-  doneBytes: number;
-  failed: boolean;
-  finalizing: boolean;
-  /** Peers asked for chunks of this file. */
-  askedPeers: Set<string>;
-  rate: RateWindow;
-}
-
 const MAX_CHUNK_RETRIES = 4;
+/** A preview's download waits this long for news (a longer preview, its final record). */
+const PREVIEW_IDLE_MS = 60_000;
 /** A download counts as transferring while bytes arrived this recently (or requests are out). */
 const ACTIVE_MS = 3000;
 
@@ -109,6 +83,7 @@ export class Puller {
   private readonly wanted = new Map<string, FileRecord>();
   private pumpScheduled = false;
   private closed = false;
+  private previewSweep: NodeJS.Timeout | null = null;
   private readonly maxActive: number;
   private readonly window: number;
   private readonly maxCopies: number;
@@ -123,13 +98,53 @@ export class Puller {
   want(record: FileRecord): void {
     const p = record.path;
     const job = this.jobs.get(p);
-    if (job && job.record !== record) this.cancel(p);
+    if (job && job.record !== record) {
+      // The final record of a preview being downloaded takes that download over.
+      if (job.record.preview && !job.failed && extendsRecord(record, job.record)) this.extend(job, record);
+      else this.cancel(p);
+    }
     this.wanted.set(p, record);
     if (!this.queued.has(p) && !this.jobs.has(p)) {
       this.queued.add(p);
       this.queue.push(p);
     }
     this.kick();
+  }
+
+  /**
+   * A peer's preview of a big file it is still hashing (record.ts): fetch the chunks it
+   * lists into the temp file now. The file is never put in place from a preview; its final
+   * record (want()) takes the download over. A preview whose final record does not come
+   * within PREVIEW_IDLE_MS is dropped (the temp stays: a later download resumes from it).
+   */
+  prefetch(preview: FileRecord): void {
+    if (this.closed) return;
+    const p = preview.path;
+    const job = this.jobs.get(p);
+    if (job) {
+      if (job.record.preview && !job.failed && extendsRecord(preview, job.record)) this.extend(job, preview);
+      return;
+    }
+    if (this.wanted.has(p) || this.jobs.size >= this.maxActive) return;
+    this.startJob(preview);
+    this.sweepPreviewsLater();
+    this.kick();
+  }
+
+  /** Drop preview downloads that heard nothing for PREVIEW_IDLE_MS. */
+  private sweepPreviewsLater(): void {
+    if (this.previewSweep) return;
+    this.previewSweep = setTimeout(() => {
+      this.previewSweep = null;
+      let left = false;
+      for (const [p, job] of this.jobs) {
+        if (!job.record.preview) continue;
+        if (Date.now() - job.news > PREVIEW_IDLE_MS) this.cancel(p);
+        else left = true;
+      }
+      if (left) this.sweepPreviewsLater();
+    }, PREVIEW_IDLE_MS / 4);
+    this.previewSweep.unref();
   }
 
   /** Stop pulling a path (it changed locally or was deleted). */
@@ -211,6 +226,7 @@ export class Puller {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.previewSweep) clearTimeout(this.previewSweep);
     const jobs = [...this.jobs.values()];
     this.jobs.clear();
     await Promise.all(jobs.map((j) => j.asm?.abort({ keepTemp: true }).catch(() => undefined)));
@@ -261,31 +277,13 @@ export class Puller {
   }
 
   private startJob(record: FileRecord): void {
-    const job: Job = {
-      record,
-      asm: null,
-      small: false,
-      held: null,
-      remote: [],
-      next: 0,
-      inflight: 0,
-      copying: 0,
-      retries: new Map(),
-      fromPeers: new Set(),
-      copiedBytes: 0,
-      fetchedBytes: 0,
-      doneBytes: 0,
-      failed: false,
-      finalizing: false,
-      askedPeers: new Set(),
-      rate: new RateWindow(),
-    };
+    const job = newJob(record);
     this.jobs.set(record.path, job);
     void this.prepare(job).catch((err) => this.fail(job, err));
   }
 
   private async prepare(job: Job): Promise<void> {
-    if (job.record.chunks.length === 1) {
+    if (job.record.chunks.length === 1 && !job.record.preview) {
       const src = this.host.locator.find(job.record.chunks[0]!.hash);
       if (!src || (src.path === job.record.path && !this.host.mayPatch(job.record))) {
         job.small = true;
@@ -294,59 +292,45 @@ export class Puller {
         return;
       }
     }
-    const asm = await FileAssembler.open(this.host.root, job.record);
+    const opened = job.record;
+    const asm = await FileAssembler.open(this.host.root, opened);
     if (job.failed) {
       await asm.abort({ keepTemp: true });
       return;
     }
+    // A longer preview or the final record arrived while the temp was being opened.
+    if (job.record !== opened) asm.extend(job.record);
     job.asm = asm;
     const missing = asm.missing();
     job.doneBytes = job.record.size - missing.reduce((n: number, i: number) => n + job.record.chunks[i]!.size, 0);
-    const local: Array<{ idx: number; src: string; offset: number }> = [];
-    const patchOldVersion = this.host.mayPatch(job.record);
-    for (const idx of missing) {
-      const src = this.host.locator.find(job.record.chunks[idx]!.hash);
-      if (src && (patchOldVersion || src.path !== job.record.path)) {
-        local.push({ idx, src: path.join(this.host.root, ...src.path.split('/')), offset: src.offset });
-      } else job.remote.push(idx);
-    }
+    await this.plan(job, missing);
+  }
+
+  /** Fetch chunks `indexes` of the job: copied where they exist here, downloaded otherwise. */
+  private async plan(job: Job, indexes: readonly number[]): Promise<void> {
+    const local = splitLocal(job, indexes, this.host);
     this.kick();
-    // Copy local chunks with a small concurrency; those that turn out stale are fetched.
-    let cursor = 0;
-    const worker = async (): Promise<void> => {
-      while (cursor < local.length && !job.failed) {
-        const { idx, src, offset } = local[cursor++]!;
-        job.copying++;
-        try {
-          const copy = (from: string, at: number) =>
-            asm.copyChunkFrom(idx, from, at).catch((err: unknown) => {
-              if (isProgrammerError(err)) throw err;
-              return false;
-            });
-          let ok = await copy(src, offset);
-          if (!ok) {
-            // The source may have moved meanwhile: a rename arrives as delete + add, and the
-            // delete can archive the old file while we copy from it. The locator then points
-            // into .SyncArchive; try there once before downloading the chunk.
-            const moved = this.host.locator.find(job.record.chunks[idx]!.hash);
-            const movedAbs = moved && path.join(this.host.root, ...moved.path.split('/'));
-            if (moved && movedAbs && (movedAbs !== src || moved.offset !== offset)) ok = await copy(movedAbs, moved.offset);
-          }
-          const size = job.record.chunks[idx]!.size;
-          if (ok) {
-            job.copiedBytes += size;
-            job.doneBytes += size;
-          } else {
-            job.remote.push(idx);
-            this.kick();
-          }
-        } finally {
-          job.copying--;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.maxCopies, local.length) }, worker));
+    await copyLocalChunks(job, local, this.host, this.maxCopies, () => this.kick());
     await this.maybeFinish(job);
+  }
+
+  /**
+   * A longer record for a preview's download (a longer preview, or the final record): the
+   * same job goes on; the chunks it adds are fetched too.
+   */
+  private extend(job: Job, record: FileRecord): void {
+    job.news = Date.now();
+    const asm = job.asm;
+    if (!asm) {
+      job.record = record; // prepare() extends the assembler once it is open
+      return;
+    }
+    const from = job.record.chunks.length;
+    job.record = record;
+    asm.extend(record);
+    const added: number[] = [];
+    for (let i = from; i < record.chunks.length; i++) if (!asm.isPresent(i)) added.push(i);
+    void this.plan(job, added).catch((err) => this.fail(job, err));
   }
 
   private fetch(job: Job, idx: number, peer: PeerLink): void {
@@ -437,6 +421,8 @@ export class Puller {
 
   private async maybeFinish(job: Job): Promise<void> {
     if (job.failed || job.finalizing || !job.asm || this.host.paused()) return;
+    // A preview is never put in place; nor a record the assembler has not caught up with.
+    if (job.record.preview || job.asm.record !== job.record) return;
     if (job.inflight > 0 || job.copying > 0 || job.next < job.remote.length) return;
     if (job.asm.missing().length > 0) return;
     job.finalizing = true;

@@ -36,6 +36,12 @@ export interface FileRecord {
   origin: string;
   /** Ed25519 signature by the folder key over everything above (64 bytes). */
   sig: Buffer;
+  /**
+   * A preview: the first chunks of a big file still being hashed by its origin, so peers
+   * can start downloading them (into the temp file, never into place). Its final record
+   * follows with the same prefix of chunks. Signed like any record (the flag included).
+   */
+  preview?: boolean;
 }
 
 export const HASH_BYTES = 32;
@@ -49,8 +55,12 @@ const MAX_DEVICE_ID = 64;
 
 const KIND_CODES: Record<EntryKind, number> = { file: 0, dir: 1 };
 
+/** Record format bytes: 1 a record, 2 a preview (the flag is part of what is signed). */
+const FORMAT_RECORD = 1;
+const FORMAT_PREVIEW = 2;
+
 function writeBody(w: Writer, r: FileRecord): void {
-  w.u8(1); // record format version
+  w.u8(r.preview ? FORMAT_PREVIEW : FORMAT_RECORD);
   w.str(r.path);
   w.u8(KIND_CODES[r.kind]);
   w.uint(r.size);
@@ -79,7 +89,7 @@ export function encodeRecord(r: FileRecord): Buffer {
 /** Read and validate one record from untrusted bytes (signature is checked separately). */
 export function readRecord(rd: Reader): FileRecord {
   const format = rd.u8();
-  if (format !== 1) throw new ShoalError('PROTOCOL_ERROR', `Unknown record format ${format}`);
+  if (format !== FORMAT_RECORD && format !== FORMAT_PREVIEW) throw new ShoalError('PROTOCOL_ERROR', `Unknown record format ${format}`);
   const path = checkRelPath(rd.str(4096));
   const kindCode = rd.u8();
   const kind: EntryKind | undefined = kindCode === 0 ? 'file' : kindCode === 1 ? 'dir' : undefined;
@@ -111,6 +121,10 @@ export function readRecord(rd: Reader): FileRecord {
   }
   if ((kind === 'dir' || deleted) && nc !== 0) throw new ShoalError('PROTOCOL_ERROR', 'Directories and deletions have no chunks');
   const sig = Buffer.from(rd.raw(SIG_BYTES));
+  if (format === FORMAT_PREVIEW) {
+    if (kind !== 'file' || deleted) throw new ShoalError('PROTOCOL_ERROR', 'A preview is of a file being indexed');
+    return { path, kind, size, mtimeMs, mode, chunks, deleted, version, changedAt, origin, sig, preview: true };
+  }
   return { path, kind, size, mtimeMs, mode, chunks, deleted, version, changedAt, origin, sig };
 }
 
@@ -175,6 +189,7 @@ export function sameContent(a: FileRecord, b: FileRecord): boolean {
  */
 export function sameRecord(a: FileRecord, b: FileRecord): boolean {
   if (a === b) return true;
+  if (!!a.preview !== !!b.preview) return false;
   if (a.path !== b.path || a.kind !== b.kind || a.size !== b.size || a.mtimeMs !== b.mtimeMs || a.mode !== b.mode) return false;
   if (a.deleted !== b.deleted || a.changedAt !== b.changedAt || a.origin !== b.origin || !a.sig.equals(b.sig)) return false;
   if (a.version.length !== b.version.length || a.chunks.length !== b.chunks.length) return false;
@@ -185,6 +200,22 @@ export function sameRecord(a: FileRecord, b: FileRecord): boolean {
   }
   for (let i = 0; i < a.chunks.length; i++) {
     if (a.chunks[i]!.size !== b.chunks[i]!.size || !a.chunks[i]!.hash.equals(b.chunks[i]!.hash)) return false;
+  }
+  return true;
+}
+
+/**
+ * Does `longer` begin with exactly the chunks of `shorter` (same hashes and sizes, so the
+ * same bytes at the same offsets)? How a final record takes over the download its
+ * preview started, and a longer preview a shorter one's.
+ */
+export function extendsRecord(longer: FileRecord, shorter: FileRecord): boolean {
+  if (longer.path !== shorter.path || longer.kind !== 'file' || longer.deleted) return false;
+  if (longer.chunks.length < shorter.chunks.length) return false;
+  for (let i = 0; i < shorter.chunks.length; i++) {
+    const a = longer.chunks[i]!;
+    const b = shorter.chunks[i]!;
+    if (a.size !== b.size || !a.hash.equals(b.hash)) return false;
   }
   return true;
 }

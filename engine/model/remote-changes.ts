@@ -54,6 +54,18 @@ export class RemoteChanges {
     this.apply(next, peerId);
   }
 
+  /**
+   * A peer's preview of a big file it is still hashing: when that version would win here,
+   * its chunks are downloaded into the temp file already (puller.prefetch). Nothing else
+   * changes until the final record arrives (consider()).
+   */
+  considerPreview(r: FileRecord): void {
+    const f = this.f;
+    if (f.host.paused() || f.setup.indexer.ignored(r.path, false)) return;
+    const d = decide(f.entries.get(r.path)?.record, r);
+    if (d.action === 'accept' || d.action === 'accept-conflict') f.puller.prefetch(r);
+  }
+
   /** After a restart: finish what was accepted but not yet on disk. */
   resumeIfPending(e: Entry): void {
     if (!isSynced(e) && !e.localChanged) {

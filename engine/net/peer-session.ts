@@ -12,7 +12,7 @@ const REQUEST_TIMEOUT_MS = 60_000;
  * frame buffer, and reads from the page cache are quick: a few in flight keep the link
  * busy, a whole request window's worth (~120) would only hold memory.
  */
-const MAX_SERVING = 16;
+const MAX_SERVING = 64;
 /** After a PAUSED refusal, how long the peer is left alone before we ask it again. */
 const PEER_PAUSED_RETRY_MS = 3000;
 

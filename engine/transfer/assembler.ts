@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ShoalError } from '../errors.js';
-import type { FileRecord } from '../model/record.js';
+import { extendsRecord, type FileRecord } from '../model/record.js';
 import { chunkMatches } from './blake.js';
 import { finishTemp, type CommitOptions, type LandedStat } from './commit.js';
 import { DirectWriter } from './direct-writer.js';
@@ -53,15 +53,16 @@ interface QueuedWrite {
 }
 
 export class FileAssembler {
-  readonly record: FileRecord;
+  /** What is being assembled (a preview's record grows into its final one: extend()). */
+  private rec: FileRecord;
   readonly targetAbs: string;
   readonly tempAbs: string;
   /** Chunks found intact in a leftover temp file when opened (for logs and tests). */
   readonly resumedChunks: number;
 
   private fh: FileHandle | null;
-  private readonly layout: ChunkLayout;
-  private readonly state: Uint8Array;
+  private layout: ChunkLayout;
+  private state: Uint8Array;
   private presentCount = 0;
   private presentBytes = 0;
   /** Known when a leftover temp was reopened (its mode may differ from a fresh file's). */
@@ -80,9 +81,10 @@ export class FileAssembler {
   private spare: Buffer[] = [];
   /** Big files on Linux: chunks go to the disk in aligned O_DIRECT extents (direct-writer.ts). */
   private direct: DirectWriter | null = null;
+  private openingDirect: Promise<void> | null = null;
 
   private constructor(record: FileRecord, targetAbs: string, tempAbs: string, fh: FileHandle, layout: ChunkLayout, tempMode: number | undefined, present: number[]) {
-    this.record = record;
+    this.rec = record;
     this.targetAbs = targetAbs;
     this.tempAbs = tempAbs;
     this.fh = fh;
@@ -114,6 +116,39 @@ export class FileAssembler {
     }
     if (!asm.complete) asm.direct = await DirectWriter.open(tempAbs, record.size, (bufs, pos) => writevFully(fh, bufs, pos));
     return asm;
+  }
+
+  get record(): FileRecord {
+    return this.rec;
+  }
+
+  /**
+   * Continue assembling a longer record that begins with this one's chunks (a preview's
+   * final record, or a longer preview): chunks present stay present, the new ones are
+   * missing. Takes effect at once; writes in flight are unaffected (their offsets do not move).
+   */
+  extend(record: FileRecord): void {
+    this.assertOpen();
+    if (!extendsRecord(record, this.rec)) throw new ShoalError('INTERNAL', `${record.path}: not an extension of the record being assembled`);
+    const layout = layoutOf(record);
+    const state = new Uint8Array(record.chunks.length);
+    state.set(this.state);
+    this.rec = record;
+    this.layout = layout;
+    this.state = state;
+    if (this.direct) this.direct.setSize(record.size);
+    else if (!this.openingDirect) {
+      // Grown big enough for O_DIRECT: writes go through the page cache until it is open.
+      const fh = this.fh!;
+      this.openingDirect = DirectWriter.open(this.tempAbs, record.size, (bufs, pos) => writevFully(fh, bufs, pos)).then((w) => {
+        if (!w) return;
+        if (this.phase !== 'open' || this.direct) return void w.close();
+        w.setSize(this.rec.size);
+        this.direct = w;
+      });
+      this.inflight++;
+      void this.openingDirect.finally(() => this.settled());
+    }
   }
 
   get chunkCount(): number {
@@ -192,6 +227,7 @@ export class FileAssembler {
    */
   async finalize(opts: FinalizeOptions): Promise<LandedStat> {
     this.assertOpen();
+    if (this.rec.preview) throw new ShoalError('INTERNAL', `${this.rec.path}: a preview is never put in place`);
     if (!this.complete) {
       throw new ShoalError('INTERNAL', `${this.record.path}: ${this.state.length - this.presentCount} chunks are still missing`);
     }

@@ -57,7 +57,7 @@ export class DirectWriter {
 
   private constructor(
     fd: number,
-    private readonly size: number,
+    private size: number,
     private readonly buffered: BufferedWrite,
   ) {
     this.fd = fd;
@@ -103,6 +103,13 @@ export class DirectWriter {
     for (const [k, st] of [...this.staged]) await this.evict(k, st);
     await Promise.allSettled([...this.inflight]);
     if (this.error) throw this.error;
+  }
+
+  /** The file grew (a preview's download taken over by the final record): extents now end at the new size. */
+  setSize(size: number): void {
+    if (size < this.size) throw new RangeError('DirectWriter.setSize: files only grow here');
+    for (const [k, st] of this.staged) st.len = Math.min(EXTENT_BYTES, size - k * EXTENT_BYTES);
+    this.size = size;
   }
 
   /** Wait for writes in flight, drop what is staged (not written), close the descriptor. */

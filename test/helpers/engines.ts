@@ -5,6 +5,7 @@ import { defaultConfig, type DaemonConfig } from '../../engine/daemon/config.js'
 import { MemoryLogger } from '../../engine/daemon/log.js';
 import { Engine } from '../../engine/engine.js';
 import type { EngineEvents, EventName } from '../../engine/api/contract.js';
+import type { FileHasher } from '../../engine/index/scan-entry.js';
 
 /** A temp directory removed by `cleanup()`. */
 export function tempDir(prefix = 'shoal-test-'): string {
@@ -25,6 +26,8 @@ export interface StartOptions {
   storage?: string;
   clock?: () => number;
   config?: Partial<DaemonConfig>;
+  /** Hash files through this (wrapping the real hasher), e.g. to hold a hash back. */
+  hasher?: FileHasher;
 }
 
 /** A real engine on 127.0.0.1 with its own storage dir; LAN discovery off (tests never multicast). */
@@ -42,7 +45,7 @@ export async function startEngine(o: StartOptions): Promise<TestEngine> {
     ...o.config,
   };
   const log = new MemoryLogger();
-  const engine = await Engine.create({ config, log, clock: o.clock, listenHost: '127.0.0.1', lan: false });
+  const engine = await Engine.create({ config, log, clock: o.clock, listenHost: '127.0.0.1', lan: false, hasher: o.hasher });
   const events: TestEngine['events'] = [];
   for (const ev of ['fileAdded', 'fileUpdated', 'fileDeleted', 'fileRenamed', 'conflict', 'syncFinished', 'peerConnected', 'peerDisconnected', 'error', 'transferProgress'] as EventName[]) {
     engine.on(ev, (payload: EngineEvents[typeof ev]) => events.push({ event: ev, payload }));

@@ -1,0 +1,134 @@
+import path from 'node:path';
+import { isProgrammerError } from '../errors.js';
+import type { FileAssembler } from '../transfer/assembler.js';
+import type { ChunkLocator } from './locator.js';
+import { RateWindow } from './rate-window.js';
+import type { FileRecord } from './record.js';
+
+/**
+ * One file being downloaded (puller.ts), and how its chunks are planned: copied from files
+ * this device already has, or fetched from peers.
+ */
+export interface Job {
+  record: FileRecord;
+  asm: FileAssembler | null;
+  /**
+   * A one-chunk file fetched whole and written in one go (writeSmallFile): no assembler,
+   * no temp kept between chunks, no resume scan.
+   */
+  small: boolean;
+  /** A small file's verified bytes that arrived while syncing was paused (written on resume). */
+  held: Buffer | null;
+  /** Chunk indexes still to fetch from the network, in file order. */
+  remote: number[];
+  next: number;
+  inflight: number;
+  copying: number;
+  retries: Map<number, number>;
+  fromPeers: Set<string>;
+  copiedBytes: number;
+  fetchedBytes: number;
+  doneBytes: number;
+  failed: boolean;
+  finalizing: boolean;
+  /** Peers asked for chunks of this file. */
+  askedPeers: Set<string>;
+  rate: RateWindow;
+  /** When the job last heard of its record (a preview's download ends if its final never comes). */
+  news: number;
+}
+
+export function newJob(record: FileRecord): Job {
+  return {
+    record,
+    asm: null,
+    small: false,
+    held: null,
+    remote: [],
+    next: 0,
+    inflight: 0,
+    copying: 0,
+    retries: new Map(),
+    fromPeers: new Set(),
+    copiedBytes: 0,
+    fetchedBytes: 0,
+    doneBytes: 0,
+    failed: false,
+    finalizing: false,
+    askedPeers: new Set(),
+    rate: new RateWindow(),
+    news: Date.now(),
+  };
+}
+
+/** What planning needs to know about this device's files. */
+export interface PlanHost {
+  readonly root: string;
+  readonly locator: ChunkLocator;
+  mayPatch(record: FileRecord): boolean;
+}
+
+export interface LocalCopy {
+  idx: number;
+  src: string;
+  offset: number;
+}
+
+/**
+ * Of chunks `indexes`, those found in a local file (another file, or the old version of
+ * this one where patching is allowed) are returned to be copied; the rest are queued in
+ * job.remote for download.
+ */
+export function splitLocal(job: Job, indexes: readonly number[], host: PlanHost): LocalCopy[] {
+  const local: LocalCopy[] = [];
+  const patchOldVersion = host.mayPatch(job.record);
+  for (const idx of indexes) {
+    const src = host.locator.find(job.record.chunks[idx]!.hash);
+    if (src && (patchOldVersion || src.path !== job.record.path)) {
+      local.push({ idx, src: path.join(host.root, ...src.path.split('/')), offset: src.offset });
+    } else job.remote.push(idx);
+  }
+  return local;
+}
+
+/**
+ * Copy local chunks with a small concurrency; those that turn out stale (the source
+ * changed or moved) are queued for download and `kick` is called.
+ */
+export async function copyLocalChunks(job: Job, local: readonly LocalCopy[], host: PlanHost, maxCopies: number, kick: () => void): Promise<void> {
+  const asm = job.asm as FileAssembler;
+  let cursor = 0;
+  const worker = async (): Promise<void> => {
+    while (cursor < local.length && !job.failed) {
+      const { idx, src, offset } = local[cursor++]!;
+      job.copying++;
+      try {
+        const copy = (from: string, at: number) =>
+          asm.copyChunkFrom(idx, from, at).catch((err: unknown) => {
+            if (isProgrammerError(err)) throw err;
+            return false;
+          });
+        let ok = await copy(src, offset);
+        if (!ok) {
+          // The source may have moved meanwhile: a rename arrives as delete + add, and the
+          // delete can archive the old file while we copy from it. The locator then points
+          // into .SyncArchive; try there once before downloading the chunk.
+          const moved = host.locator.find(job.record.chunks[idx]!.hash);
+          const movedAbs = moved && path.join(host.root, ...moved.path.split('/'));
+          if (moved && movedAbs && (movedAbs !== src || moved.offset !== offset)) ok = await copy(movedAbs, moved.offset);
+        }
+        const size = job.record.chunks[idx]!.size;
+        if (ok) {
+          job.copiedBytes += size;
+          job.doneBytes += size;
+        } else {
+          job.remote.push(idx);
+          kick();
+        }
+      } finally {
+        job.copying--;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(maxCopies, local.length) }, worker));
+}
