@@ -147,3 +147,24 @@ test("assembler: a preview's download grows into its final record; a preview is 
   await asm.finalize({ archive: null, expectOld: null });
   assert.equal(sha(await fs.readFile(path.join(root, 'grow.bin'))), sha(data));
 });
+
+test('small files: written on a worker thread once one runs, from this thread before; both land exactly', async () => {
+  const { writePool } = await import('../engine/transfer/write-pool.js');
+  const { writeSmallFile } = await import('../engine/transfer/small-file.js');
+  const root = await tmpDir();
+  const files = Array.from({ length: 40 }, (_, i) => ({ rel: `d${i % 3}/f${i}.txt`, data: randomBytes(100 + i * 37) }));
+  const rec = (rel: string, data: Buffer): FileRecord => ({
+    path: rel, kind: 'file', size: data.length, mtimeMs: 1_700_000_000_000 + data.length, mode: 0o644,
+    chunks: [{ hash: chunkHash(data), size: data.length }], deleted: false, version: [['dev', 1]], changedAt: 1, origin: 'dev', sig: Buffer.alloc(64),
+  });
+  const coldFirst = !writePool.warm;
+  await writeSmallFile(root, rec(files[0]!.rel, files[0]!.data), files[0]!.data, { archive: null, expectOld: null });
+  assert.ok(writePool.warm, 'the first file started a worker');
+  await Promise.all(files.slice(1).map((f) => writeSmallFile(root, rec(f.rel, f.data), f.data, { archive: null, expectOld: null })));
+  for (const f of files) {
+    const abs = path.join(root, f.rel);
+    assert.equal(sha(await fs.readFile(abs)), sha(f.data), f.rel);
+    assert.equal(Math.floor((await fs.stat(abs)).mtimeMs), 1_700_000_000_000 + f.data.length);
+  }
+  assert.ok(coldFirst || writePool.warm);
+});

@@ -20,6 +20,10 @@ export class Announcer {
   ) {}
 
   announce(record: FileRecord): void {
+    // A preview never takes the place of a record waiting to go out (a second hash of a file
+    // can preview it after the first one's record was announced): that record must be sent.
+    const waiting = this.pending.get(record.path);
+    if (record.preview && waiting && !waiting.preview) return;
     this.pending.set(record.path, record);
     if (this.pending.size >= MAX_BATCH) this.flush();
     else this.schedule();

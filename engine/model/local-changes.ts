@@ -4,7 +4,7 @@ import { isProgrammerError } from '../errors.js';
 import type { Entry, LocalStat } from './entry.js';
 import type { SyncFolder } from './folder.js';
 import type { PartialHit, ScanHit } from './host.js';
-import { UNSIGNED, type ChunkRef, type FileRecord } from './record.js';
+import { UNSIGNED, extendsRecord, type ChunkRef, type FileRecord } from './record.js';
 import { IGNORE_FILE } from './paths.js';
 import { checkRootPresent } from './root-marker.js';
 import { bumpVersion, mergeVersions } from './version.js';
@@ -17,8 +17,8 @@ import { bumpVersion, mergeVersions } from './version.js';
  */
 /** A big file is previewed once this much of it is hashed... */
 const PREVIEW_FROM = 32 * 1024 * 1024;
-/** ...and again each time the hashed part has grown by this factor (O(n) index bytes in all). */
-const PREVIEW_GROWTH = 1.5;
+/** ...and again each time the hashed part has doubled: all previews together list about as many chunks as the final record. */
+const PREVIEW_GROWTH = 2;
 
 export class LocalChanges {
   /** Bytes of the last preview sent per path being hashed (see onPartial). */
@@ -99,6 +99,9 @@ export class LocalChanges {
     if (p.bytes < (this.previewBytes.get(p.path) ?? 0) * PREVIEW_GROWTH) return;
     const e = f.entries.get(p.path);
     if (e && e.record.kind === 'dir' && !e.record.deleted) return;
+    // Peers already have what our current record begins with (a second hash of a file just
+    // indexed, a file growing at its end): a preview would tell them nothing.
+    if (e && extendsRecord(e.record, { ...e.record, chunks: p.chunks as ChunkRef[] })) return;
     this.previewBytes.set(p.path, p.bytes);
     const base = e ? mergeVersions(e.record.version, e.disk?.version ?? []) : [];
     const preview: FileRecord = {

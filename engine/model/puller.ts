@@ -139,12 +139,21 @@ export class Puller {
       let left = false;
       for (const [p, job] of this.jobs) {
         if (!job.record.preview) continue;
-        if (Date.now() - job.news > PREVIEW_IDLE_MS) this.cancel(p);
+        if (Date.now() - job.news > PREVIEW_IDLE_MS) this.dropPreview(p, job);
         else left = true;
       }
       if (left) this.sweepPreviewsLater();
     }, PREVIEW_IDLE_MS / 4);
     this.previewSweep.unref();
+  }
+
+  /** A preview's download whose final record never came: stopped, and its temp removed (it may be huge). */
+  private dropPreview(p: string, job: Job): void {
+    if (job.finalizing) return;
+    job.failed = true;
+    this.jobs.delete(p);
+    void job.asm?.abort({ keepTemp: false }).catch(() => undefined);
+    this.kick();
   }
 
   /** Stop pulling a path (it changed locally or was deleted). */

@@ -246,7 +246,11 @@ export class RemoteChanges {
       mayPatch: (r) => {
         const old = f.entries.get(r.path)?.disk;
         if (!old || old.deleted || old.kind !== 'file') return true;
-        return Math.abs(r.size - old.size) <= f.host.prefs().max_file_size_diff_for_patching * 1024 * 1024;
+        const limit = f.host.prefs().max_file_size_diff_for_patching * 1024 * 1024;
+        // A preview lists a first part of the file: its final size is at least that, so only
+        // a part already beyond the old size by more than the limit rules patching out.
+        if (r.preview) return r.size - old.size <= limit;
+        return Math.abs(r.size - old.size) <= limit;
       },
       expectedOnDisk: (rel) => {
         const e = f.entries.get(rel);

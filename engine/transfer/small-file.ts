@@ -2,11 +2,13 @@ import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileRecord } from '../model/record.js';
 import { chunkMatches } from './blake.js';
-import type { CommitOptions, LandedStat } from './commit.js';
+import { finishTemp, type CommitOptions, type LandedStat } from './commit.js';
 import { fsyncDir } from './dir-sync.js';
 import { fsError } from './errors.js';
 import { hashMismatch, layoutOf } from './layout.js';
-import { removeQuietly } from './temp-file.js';
+import { writeFully } from './io.js';
+import { resolveInRoot } from './safe-path.js';
+import { openTemp, removeQuietly, tempPathFor } from './temp-file.js';
 import { writePool } from './write-pool.js';
 
 /**
@@ -18,6 +20,7 @@ import { writePool } from './write-pool.js';
  * The writing happens on a worker thread (write-pool.ts: one message instead of a dozen
  * trips through libuv's pool, and blocking there instead of here); only archiving the old
  * version and the folder fsync, grouped with other renames in that folder, happen here.
+ * A lone file while no worker runs is written from this thread (writeHere).
  *
  * `opts` is required on purpose: overwriting without saying whether to archive would be
  * the easiest way to lose a user's file.
@@ -29,6 +32,12 @@ export async function writeSmallFile(root: string, record: FileRecord, data: Buf
     const c = record.chunks[i]!;
     const start = layout.offsets[i]!;
     if (!chunkMatches(data.subarray(start, start + c.size), c.hash)) throw hashMismatch(record.path, i);
+  }
+  // A lone file (a worker would have to start first: tens of ms) is written from here; the
+  // worker started meanwhile takes the burst that may follow.
+  if (!writePool.warm) {
+    writePool.warmUp();
+    return writeHere(root, record, data, opts);
   }
   const put = await writePool.write({
     root,
@@ -55,4 +64,25 @@ export async function writeSmallFile(root: string, record: FileRecord, data: Buf
     throw fsError(err, path.dirname(put.targetAbs), 'flush');
   }
   return put.landed;
+}
+
+/** The same steps on this thread, through libuv's pool (commit.ts finishTemp). */
+async function writeHere(root: string, record: FileRecord, data: Buffer, opts: CommitOptions): Promise<LandedStat> {
+  const targetAbs = await resolveInRoot(root, record.path, { createParents: true });
+  const tempAbs = tempPathFor(targetAbs);
+  const { fh } = await openTemp(tempAbs, false);
+  try {
+    await writeFully(fh, data, 0);
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await removeQuietly(tempAbs).catch(() => {});
+    throw fsError(err, targetAbs, 'write');
+  }
+  try {
+    return await finishTemp(fh, tempAbs, targetAbs, record, opts);
+  } catch (err) {
+    // Nothing worth resuming in a small file; do not leave it taking space.
+    await removeQuietly(tempAbs).catch(() => {});
+    throw err;
+  }
 }

@@ -18,7 +18,7 @@ import type { WriteReply, WriteRequest } from './write-worker.js';
 const WORKERS = 4;
 /** Files handed to one worker at a time (the rest wait here). */
 const PER_WORKER = 4;
-const IDLE_MS = 1000;
+const IDLE_MS = 10_000;
 
 interface Slot {
   worker: Worker;
@@ -37,6 +37,19 @@ class WritePool {
   private readonly waiting: Array<{ job: PutJob; resolve(r: PutResult): void; reject(err: Error): void }> = [];
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
+
+  /** A worker is running: a file handed over now is written without a thread start first. */
+  get warm(): boolean {
+    return this.slots.length > 0;
+  }
+
+  /** Start a worker ahead of a burst of files (a thread start costs tens of ms). */
+  warmUp(): void {
+    if (this.slots.length === 0) {
+      this.start();
+      this.armIdle();
+    }
+  }
 
   /** Put `job` in place on a worker thread. Rejects with the ShoalError the writing raised. */
   write(job: PutJob): Promise<PutResult> {
