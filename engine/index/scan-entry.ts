@@ -96,5 +96,5 @@ export async function lstatIfExists(abs: string): Promise<Stats | null> {
 /** The hasher's onPartial for one path, when the caller listens (see HashOptions.onPartial). */
 export function partialFor(wire: string, onPartial: ((p: PartialHit) => void) | undefined): HashOptions['onPartial'] {
   if (!onPartial) return undefined;
-  return (chunks, bytes, st) => onPartial({ path: wire, chunks, bytes, mtimeMs: Math.floor(st.mtimeMs), mode: st.mode & 0o7777 });
+  return (chunks, bytes, st) => onPartial({ path: wire, chunks, bytes, fileSize: st.size, mtimeMs: Math.floor(st.mtimeMs), mode: st.mode & 0o7777 });
 }

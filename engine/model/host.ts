@@ -54,6 +54,8 @@ export interface PartialHit {
   /** Cumulative, in file order; `bytes` is their total. */
   chunks: readonly ChunkRef[];
   bytes: number;
+  /** The file's size when its hashing began. */
+  fileSize: number;
   /** The stat the file is being read under. */
   mtimeMs: number;
   mode: number;

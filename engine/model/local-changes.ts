@@ -71,7 +71,7 @@ export class LocalChanges {
     }
     try {
       const e = this.f.entries.get(rel);
-      const hit = await indexer.scanOne(rel, e?.stat ?? undefined, this.onPartial);
+      const hit = await indexer.scanOne(rel, e?.stat ?? undefined, this.partialListener());
       if (hit) {
         this.onHit(hit);
         // Only folders are watched: files that land in a folder before its watch is set up
@@ -87,6 +87,11 @@ export class LocalChanges {
     }
   }
 
+  /** onPartial while previews can go anywhere (a read-write folder with a peer connected). */
+  private partialListener(): ((p: PartialHit) => void) | undefined {
+    return this.f.readOnly || this.f.peers.size === 0 ? undefined : this.onPartial;
+  }
+
   /**
    * A big file's first chunks while it is still being hashed: offered to connected peers
    * as a preview record (record.ts), so their download overlaps our hashing. The final
@@ -96,6 +101,8 @@ export class LocalChanges {
   private readonly onPartial = (p: PartialHit): void => {
     const f = this.f;
     if (f.readOnly || f.peers.size === 0 || p.bytes < PREVIEW_FROM) return;
+    // Nearly done: the final record is about to follow, a preview would only double it.
+    if (p.fileSize - p.bytes < PREVIEW_FROM) return;
     if (p.bytes < (this.previewBytes.get(p.path) ?? 0) * PREVIEW_GROWTH) return;
     const e = f.entries.get(p.path);
     if (e && e.record.kind === 'dir' && !e.record.deleted) return;
@@ -171,7 +178,7 @@ export class LocalChanges {
           this.onHit(hit);
           this.endPreview(hit.path);
         },
-        this.onPartial,
+        this.partialListener(),
       );
       const gone: string[] = [];
       for (const [p, e] of f.entries) {
