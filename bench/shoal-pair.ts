@@ -108,6 +108,17 @@ async function startDaemon(name: string, root: string, repo: string, launcher: L
   return d;
 }
 
+/** CPU seconds (user + system) used so far by A and B, all threads and main threads. */
+function cpuPair(a: ShoalDaemon, b: ShoalDaemon): number[] {
+  return [readCpuSeconds(a.pid), readCpuSeconds(b.pid), readCpuSeconds(a.pid, true), readCpuSeconds(b.pid, true)];
+}
+
+/** CPU used during a scenario: more repeatable than its wall time on a shared machine. */
+function cpuText(before: number[], after: number[]): string {
+  const d = after.map((x, i) => f3(x - before[i]!));
+  return `CPU A ${d[0]} s (main thread ${d[2]}), B ${d[1]} s (main thread ${d[3]})`;
+}
+
 function memLine(d: ShoalDaemon): string {
   const m = readMem(d.pid);
   const kids = descendants(d.pid);
@@ -218,10 +229,12 @@ async function pairScenarios(k: Knobs, c: Ctx): Promise<void> {
     await syncDisks();
     const rx0 = await peerBytesBaseline(B);
     log(`S1: sharing folder 'big' (${k.bigMib} MiB) A->B`);
+    const cpu0 = cpuPair(A, B);
     t0 = now();
     await share(A, DA_BIG, secretBig, B);
     await share(B, DB_BIG, secretBig, A);
     const J = await waitSync(A, B, secretBig, { files: 1, bytes: BIG, dirs: 0 }, { ...poll, t0, diskOk: () => sizesMatch(DB_BIG, expBig.sizes), watchPeer: true });
+    const cpu = cpuText(cpu0, cpuPair(A, B));
     const rx = rxDelta(rx0, await peerBytesIn(B, secretBig));
     const v = await verify('S1', DB_BIG, expBig.digest);
     const { elapsed: el, scanDone: sd } = J;
@@ -230,7 +243,7 @@ async function pairScenarios(k: Knobs, c: Ctx): Promise<void> {
       el,
       mbps(BIG, el),
       `A scan done @${f3(sd)}s; after-scan transfer ${f3(el - sd)}s (${mbps(BIG, el - sd)} MB/s); +verify(sha256 B) ${f3(v.secs)}s => ${f3(el + v.secs)}s; ` +
-        `verify=${v.ok}; B rx ${rxText(rx)}; B listed peer @${J.peerAt === null ? '-' : f3(J.peerAt)}s`,
+        `verify=${v.ok}; B rx ${rxText(rx)}; B listed peer @${J.peerAt === null ? '-' : f3(J.peerAt)}s; ${cpu}`,
     );
   }
 
@@ -244,11 +257,13 @@ async function pairScenarios(k: Knobs, c: Ctx): Promise<void> {
     await syncDisks();
     const rx0 = await peerBytesBaseline(B);
     log(`S2: sharing folder 'small' (${k.smallCount} files, ${small.bytes} B) A->B`);
+    const cpu0 = cpuPair(A, B);
     t0 = now();
     await share(A, DA_SM, secretSmall, B);
     await share(B, DB_SM, secretSmall, A);
     const e: Expect = { files: k.smallCount, bytes: small.bytes, dirs: small.dirs };
     const J = await waitSync(A, B, secretSmall, e, { ...poll, t0, diskOk: () => sizesMatch(DB_SM, expSmall.sizes), watchPeer: true });
+    const cpu = cpuText(cpu0, cpuPair(A, B));
     const rx = rxDelta(rx0, await peerBytesIn(B, secretSmall));
     const v = await verify('S2', DB_SM, expSmall.digest);
     const { elapsed: el, scanDone: sd } = J;
@@ -256,7 +271,7 @@ async function pairScenarios(k: Knobs, c: Ctx): Promise<void> {
       'S2_initial_small',
       el,
       mbps(small.bytes, el),
-      `${k.smallCount} files, ${f3(k.smallCount / el)} files/s; A scan done @${f3(sd)}s; +verify ${f3(v.secs)}s => ${f3(el + v.secs)}s; verify=${v.ok}; B rx ${rxText(rx)}`,
+      `${k.smallCount} files, ${f3(k.smallCount / el)} files/s; A scan done @${f3(sd)}s; +verify ${f3(v.secs)}s => ${f3(el + v.secs)}s; verify=${v.ok}; B rx ${rxText(rx)}; ${cpu}`,
     );
   }
 

@@ -154,9 +154,10 @@ export function readMem(pid: number): Mem {
  * CPU seconds (user + system, all threads) a process has used so far, from /proc/PID/stat;
  * NaN when unreadable. Less disturbed than wall time when the machine is shared.
  */
-export function readCpuSeconds(pid: number): number {
+/** CPU seconds (user + system) of a process, all its threads; with `mainThreadOnly`, of its main thread. */
+export function readCpuSeconds(pid: number, mainThreadOnly = false): number {
   try {
-    const txt = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const txt = fs.readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const f = txt.slice(txt.lastIndexOf(')') + 2).split(' ');
     // After "pid (comm) ", field 3 (state) is f[0]: utime is field 14, stime field 15.
     return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux

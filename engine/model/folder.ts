@@ -10,7 +10,8 @@ import { ChunkLocator } from './locator.js';
 import { checkRootPresent, writeRootMarker } from './root-marker.js';
 import type { ChunkRequest, PeerLink } from './peer-link.js';
 import { Puller } from './puller.js';
-import { downloadsFrom, needsUpload, sumLeft, uploadsTo, type QueueFile } from './queue.js';
+import { FolderCounts } from './counts.js';
+import { downloadsFrom, uploadsTo, type QueueFile } from './queue.js';
 import { SIG_BYTES, isSigned, sameRecord, signInPlace, verifyRecord, type FileRecord } from './record.js';
 import { slabBytes } from '../index/slab.js';
 import { RemoteChanges } from './remote-changes.js';
@@ -56,11 +57,8 @@ export class SyncFolder {
   private started = false;
   private closed = false;
   private hadWork = false;
-  /** Bumped whenever entries or peers' indexes change: what is left to upload is cached by it. */
-  private changeGen = 0;
-  private upMemo = { gen: -1, bytes: 0 };
-  private readonly upByPeer = new Map<string, { gen: number; bytes: number }>();
-  private totals = { gen: -1, files: 0, size: 0 };
+  /** Files, size and what peers lack, kept current per changed path (polled by the API). */
+  private readonly counts = new FolderCounts();
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
     this.prefs = { ...setup.prefs };
@@ -95,7 +93,7 @@ export class SyncFolder {
       this.entries.set(e.record.path, e);
       if (e.disk && !e.disk.deleted && e.disk.kind === 'file') this.locator.addFile(e.disk);
     }
-    this.changeGen++;
+    this.counts.touchAll();
     try {
       await checkRootPresent(this.root, this.id, this.entries.size > 0);
       await writeRootMarker(this.root, this.id);
@@ -162,8 +160,8 @@ export class SyncFolder {
 
   addPeer(link: PeerLink): void {
     if (this.closed) return;
-    this.changeGen++;
     this.peers.set(link.id, { link, index: new Map(), previews: new Map(), complete: false });
+    this.counts.peerAdded(link.id);
     this.announcer.sendFull(link, this.announceable());
     this.puller.kick();
   }
@@ -171,9 +169,8 @@ export class SyncFolder {
   /** Detach a peer; `link` guards against removing a newer connection to the same device. */
   removePeer(id: string, link?: PeerLink): void {
     if (link && this.peers.get(id)?.link !== link) return;
-    this.changeGen++;
     this.peers.delete(id);
-    this.upByPeer.delete(id);
+    this.counts.peerRemoved(id);
     this.puller.kick();
   }
 
@@ -187,7 +184,6 @@ export class SyncFolder {
   onIndex(peerId: string, records: FileRecord[], complete: boolean): void {
     const peer = this.peers.get(peerId);
     if (!peer || this.closed || this.error) return;
-    this.changeGen++;
     let bad = 0;
     for (const r of records) {
       // A record identical to one we hold (a peer confirming what it got from us) was
@@ -204,6 +200,7 @@ export class SyncFolder {
       }
       peer.previews.delete(r.path);
       peer.index.set(r.path, r);
+      this.counts.touchPeer(peerId, r.path);
       this.remote.consider(r, peerId);
     }
     if (bad > 0) {
@@ -263,8 +260,9 @@ export class SyncFolder {
 
   // ---- persistence
 
+  /** Every change to an entry comes through here: it is stored, and counted again. */
   markDirty(e: Entry): void {
-    this.changeGen++;
+    this.counts.touch(e.record.path);
     this.removed.delete(e.record.path);
     this.dirty.add(e.record.path);
     this.scheduleFlush();
@@ -308,19 +306,7 @@ export class SyncFolder {
   }
 
   info(secretShown: string): FolderInfo {
-    if (this.totals.gen !== this.changeGen) {
-      // Polled by the API and the UI: counted again only after a change.
-      let files = 0;
-      let size = 0;
-      for (const e of this.entries.values()) {
-        const r = e.record;
-        if (r.deleted || r.kind !== 'file') continue;
-        files++;
-        size += r.size;
-      }
-      this.totals = { gen: this.changeGen, files, size };
-    }
-    const { files, size } = this.totals;
+    const { files, bytes: size } = this.counts.folderTotals(this.entries);
     return {
       dir: this.root,
       secret: secretShown,
@@ -339,28 +325,20 @@ export class SyncFolder {
   /** Bytes connected peers still lack of what we have (one peer's, or all of them). */
   upBytes(peerId?: string): number {
     if (peerId !== undefined) {
-      // Asked per peer on every API poll (get_folder_peers, the Devices tab): a walk of
-      // every entry only when something changed since.
       const p = this.peers.get(peerId);
-      if (!p) return 0;
-      const memo = this.upByPeer.get(peerId);
-      if (memo?.gen === this.changeGen) return memo.bytes;
-      const bytes = sumLeft(uploadsTo(this, p));
-      this.upByPeer.set(peerId, { gen: this.changeGen, bytes });
-      return bytes;
+      return p ? this.counts.uploads(this.entries, peerId, p).bytes : 0;
     }
-    if (this.upMemo.gen !== this.changeGen) {
-      let n = 0;
-      for (const p of this.peers.values()) n += sumLeft(uploadsTo(this, p));
-      this.upMemo = { gen: this.changeGen, bytes: n };
-    }
-    return this.upMemo.bytes;
+    let n = 0;
+    for (const [id, p] of this.peers) n += this.counts.uploads(this.entries, id, p).bytes;
+    return n;
   }
 
   /** Bytes still to arrive of the files we need that this peer has. */
   downBytes(peerId: string): number {
     const p = this.peers.get(peerId);
-    return p ? sumLeft(downloadsFrom(this, p)) : 0;
+    let n = 0;
+    if (p) for (const q of downloadsFrom(this, p)) n += q.left;
+    return n;
   }
 
   /** The files behind downBytes / upBytes for one peer. */
@@ -375,13 +353,14 @@ export class SyncFolder {
     const p = this.peers.get(peerId);
     if (!p || !p.complete) return false;
     if (!downloadsFrom(this, p).next().done) return false;
-    for (const e of this.entries.values()) if (needsUpload(e, p)) return false;
-    return true;
+    return this.counts.uploads(this.entries, peerId, p).files === 0;
   }
 
   /** Anything left to download, apply or upload in this folder. */
   get busy(): boolean {
-    return this.puller.pendingCount > 0 || this.remote.heldCount > 0 || this.upBytes() > 0;
+    if (this.puller.pendingCount > 0 || this.remote.heldCount > 0) return true;
+    for (const [id, p] of this.peers) if (this.counts.uploads(this.entries, id, p).files > 0) return true;
+    return false;
   }
 
   /** Syncing resumed on this device: finish and continue what the pause held. */

@@ -87,9 +87,13 @@ export class LocalChanges {
     }
   }
 
-  /** onPartial while previews can go anywhere (a read-write folder with a peer connected). */
+  /**
+   * onPartial on a read-write folder. Asked for even while no peer is connected: a peer
+   * that connects while a big file is being hashed (a folder just added on both devices)
+   * gets its previews from then on, instead of waiting for the whole file's hash.
+   */
   private partialListener(): ((p: PartialHit) => void) | undefined {
-    return this.f.readOnly || this.f.peers.size === 0 ? undefined : this.onPartial;
+    return this.f.readOnly ? undefined : this.onPartial;
   }
 
   /**

@@ -81,6 +81,8 @@ export class Puller {
    */
   private readonly windowFull = new Set<string>();
   private readonly wanted = new Map<string, FileRecord>();
+  /** Sum of the wanted records' sizes (pendingBytes is polled by the API). */
+  private wantedBytes = 0;
   private pumpScheduled = false;
   private closed = false;
   private previewSweep: NodeJS.Timeout | null = null;
@@ -103,7 +105,7 @@ export class Puller {
       if (job.record.preview && !job.failed && extendsRecord(record, job.record)) this.extend(job, record);
       else this.cancel(p);
     }
-    this.wanted.set(p, record);
+    this.setWanted(p, record);
     if (!this.queued.has(p) && !this.jobs.has(p)) {
       this.queued.add(p);
       this.queue.push(p);
@@ -158,7 +160,7 @@ export class Puller {
 
   /** Stop pulling a path (it changed locally or was deleted). */
   cancel(p: string): void {
-    this.wanted.delete(p);
+    this.unwant(p);
     const job = this.jobs.get(p);
     if (job && !job.finalizing) {
       job.failed = true;
@@ -171,10 +173,23 @@ export class Puller {
     return this.wanted.size;
   }
 
+  /** Bytes of the wanted files still to arrive: their sizes less what active jobs have. */
   get pendingBytes(): number {
-    let n = 0;
-    for (const p of this.wanted.keys()) n += this.leftBytes(p);
+    let n = this.wantedBytes;
+    for (const [p, job] of this.jobs) if (this.wanted.get(p) === job.record) n -= Math.min(job.doneBytes, job.record.size);
     return n;
+  }
+
+  private setWanted(p: string, record: FileRecord): void {
+    this.wantedBytes += record.size - (this.wanted.get(p)?.size ?? 0);
+    this.wanted.set(p, record);
+  }
+
+  private unwant(p: string, only?: FileRecord): void {
+    const r = this.wanted.get(p);
+    if (!r || (only && r !== only)) return;
+    this.wantedBytes -= r.size;
+    this.wanted.delete(p);
   }
 
   isPulling(p: string): boolean {
@@ -452,7 +467,7 @@ export class Puller {
   /** The file is in place: forget the job and tell the host. */
   private async done(job: Job, stat: LandedStat): Promise<void> {
     this.jobs.delete(job.record.path);
-    if (this.wanted.get(job.record.path) === job.record) this.wanted.delete(job.record.path);
+    this.unwant(job.record.path, job.record);
     await this.host.onPulled(job.record, {
       fromPeers: [...job.fromPeers],
       copiedBytes: job.copiedBytes,
@@ -475,7 +490,7 @@ export class Puller {
     if (job.failed) return;
     job.failed = true;
     if (this.jobs.get(job.record.path) === job) this.jobs.delete(job.record.path);
-    if (this.wanted.get(job.record.path) === job.record) this.wanted.delete(job.record.path);
+    this.unwant(job.record.path, job.record);
     const data = toErrorData(err);
     // On DISK_FULL the partial temp goes: kept, it would keep the disk full for every other file.
     void job.asm?.abort({ keepTemp: data.code !== 'DISK_FULL' }).catch(() => undefined);

@@ -50,9 +50,3 @@ export function needsUpload(e: Entry, peer: PeerIndex): boolean {
   const theirs = peer.index.get(e.record.path);
   return !theirs || compareVersions(theirs.version, e.record.version) === 'older';
 }
-
-export function sumLeft(files: Iterable<QueueFile>): number {
-  let n = 0;
-  for (const q of files) n += q.left;
-  return n;
-}
