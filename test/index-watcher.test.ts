@@ -89,6 +89,24 @@ test('folders created while watching are watched too, however deep and among man
   }
 });
 
+test('a folder created while files keep landing beside it is still watched (re-reads are paced, not dropped)', async () => {
+  const t = await setup();
+  try {
+    const busy = path.join(t.root, 'sub');
+    // Files land in `sub` back to back, so its re-reads are paced (watcher.ts REREAD_MS); the
+    // folder is created inside such a window and the writing stops right after it: only the
+    // read at the end of that window can find it.
+    for (let i = 0; i < 100; i++) await fs.writeFile(path.join(busy, `n${i}.txt`), 'x');
+    await fs.mkdir(path.join(busy, 'late'));
+    await waitFor(() => t.seen.includes('sub/late'), 2000, 'the new folder among the landing files');
+    await new Promise((r) => setTimeout(r, 700)); // longer than a re-read window and its read
+    await fs.writeFile(path.join(busy, 'late', 'x.txt'), 'x');
+    await waitFor(() => t.seen.includes('sub/late/x.txt'), 2000, 'a file in that folder, through its own watch');
+  } finally {
+    await t.done();
+  }
+});
+
 test('a burst of writes to one path is reported once', async () => {
   const t = await setup(2000, 300); // a quiet time far above the time between the writes
   try {

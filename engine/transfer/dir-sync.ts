@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { errnoOf } from './errors.js';
 
@@ -49,11 +50,31 @@ async function syncOnce(dir: string): Promise<void> {
     fh = await open(dir, 'r');
     await fh.sync();
   } catch (err) {
-    // Some filesystems (certain network and FUSE mounts) refuse to fsync directories;
-    // the rename itself already happened, so this is a durability hint, not a failure.
-    const code = errnoOf(err);
-    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES') throw err;
+    if (!refusedHere(err)) throw err;
   } finally {
     await fh?.close();
   }
+}
+
+/** fsyncDir with blocking calls, for a thread that may block (write-worker.ts), ungrouped. */
+export function fsyncDirSync(dir: string): void {
+  if (process.platform === 'win32') return;
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    if (!refusedHere(err)) throw err;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
+ * Some filesystems (certain network and FUSE mounts) refuse to fsync directories; the
+ * rename itself already happened, so this is a durability hint, not a failure.
+ */
+function refusedHere(err: unknown): boolean {
+  const code = errnoOf(err);
+  return code === 'EINVAL' || code === 'ENOTSUP' || code === 'EISDIR' || code === 'EPERM' || code === 'EACCES';
 }

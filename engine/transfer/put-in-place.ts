@@ -1,9 +1,11 @@
 import { closeSync, fstatSync, fsyncSync, futimesSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { checkTargetSync, landedStat, type ExpectedFile, type LandedStat } from './commit.js';
+import { fsyncDirSync } from './dir-sync.js';
 import { LocalChangeError, fsError } from './errors.js';
 import { applyModeSync, toUtimeSeconds } from './file-meta.js';
-import { resolveInRootSync } from './safe-path.js';
+import { resolveInRootSync, type CheckedDirs } from './safe-path.js';
 import { openFreshTempSync, removeQuietlySync, tempPathFor } from './temp-file.js';
 
 /**
@@ -11,8 +13,9 @@ import { openFreshTempSync, removeQuietlySync, tempPathFor } from './temp-file.j
  * that may block (write-worker.ts): the steps of commit.ts finishTemp, in its order -
  * temp, write, mtime, fsync, check the target is still what the index knows, mode, close,
  * rename. Archiving the file being replaced needs the engine's archive (main thread): then
- * the complete, fsynced temp is left for the caller to rename after archiving. The folder
- * fsync that makes the rename durable is the caller's too (dir-sync.ts groups them).
+ * the complete, fsynced temp is left for the caller to rename after archiving (and to fsync
+ * its folder). putBatchSync puts several files in place and then fsyncs each folder it
+ * renamed into once, which makes those renames durable.
  */
 export interface PutJob {
   root: string;
@@ -34,8 +37,8 @@ export interface PutResult {
   tempAbs: string | null;
 }
 
-export function putInPlaceSync(job: PutJob): PutResult {
-  const targetAbs = resolveInRootSync(job.root, job.rel, { createParents: true });
+export function putInPlaceSync(job: PutJob, checkedDirs?: CheckedDirs): PutResult {
+  const targetAbs = resolveInRootSync(job.root, job.rel, { createParents: true, checkedDirs });
   const tempAbs = tempPathFor(targetAbs);
   let fd: number | null = openFreshTempSync(tempAbs);
   try {
@@ -71,6 +74,39 @@ export function putInPlaceSync(job: PutJob): PutResult {
     }
     throw fsError(err, targetAbs, 'write');
   }
+}
+
+export type PutOutcome = { result: PutResult } | { error: PutError };
+
+/**
+ * Put each file in place (putInPlaceSync), then fsync once each folder a file was renamed
+ * into: a file's outcome is only a result once its rename is durable. Parent folders are
+ * checked once per batch (safe-path.ts CheckedDirs).
+ */
+export function putBatchSync(jobs: readonly PutJob[]): PutOutcome[] {
+  const checkedDirs: CheckedDirs = new Set();
+  const out: PutOutcome[] = jobs.map((job) => {
+    try {
+      return { result: putInPlaceSync(job, checkedDirs) };
+    } catch (err) {
+      return { error: toPutError(err) };
+    }
+  });
+  const dirs = new Map<string, number[]>();
+  out.forEach((o, i) => {
+    if (!('result' in o) || o.result.tempAbs) return;
+    const dir = path.dirname(o.result.targetAbs);
+    dirs.set(dir, [...(dirs.get(dir) ?? []), i]);
+  });
+  for (const [dir, which] of dirs) {
+    try {
+      fsyncDirSync(dir);
+    } catch (err) {
+      const error = toPutError(fsError(err, dir, 'flush'));
+      for (const i of which) out[i] = { error };
+    }
+  }
+  return out;
 }
 
 /** An error as it crosses from the worker: code, message, and what LocalChangeError adds. */

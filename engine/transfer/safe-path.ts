@@ -52,21 +52,32 @@ export async function resolveSegments(root: string, segments: readonly string[],
 }
 
 /**
+ * resolveInRootSync's `checkedDirs`: parent folders found to be real folders by the calls
+ * of one short burst (a write worker's batch of files, a few milliseconds), which need not
+ * be looked at again in it. The burst is the window in which a local process could swap
+ * one for a symlink unnoticed, as it could between any check and the write (see above).
+ */
+export type CheckedDirs = Set<string>;
+
+/**
  * resolveInRoot with synchronous calls, for hot paths on fast storage (util/sync-io.ts):
  * the same checks, in the same order.
  */
-export function resolveInRootSync(root: string, rel: string, opts: ResolveOptions = {}): string {
+export function resolveInRootSync(root: string, rel: string, opts: ResolveOptions & { checkedDirs?: CheckedDirs } = {}): string {
   const segments = checkRelPath(rel).split('/');
   const { rootAbs, abs } = checkedPath(root, segments, opts);
+  const checked = opts.checkedDirs;
   let dir = rootAbs;
   for (let i = 0; i < segments.length - 1; i++) {
     dir = path.join(dir, segments[i]!);
+    if (checked?.has(dir)) continue;
     let st = lstatOrNullSync(dir);
     if (!st) {
       if (!opts.createParents) return abs;
       st = mkdirOneSync(dir, rootAbs);
     }
     checkParent(dir, st);
+    checked?.add(dir);
   }
   return abs;
 }

@@ -17,9 +17,9 @@ import { writePool } from './write-pool.js';
  * old version archived, local changes respected - with one write and no resume scan.
  * A temp that is left over from a failed attempt is removed.
  *
- * The writing happens on a worker thread (write-pool.ts: one message instead of a dozen
- * trips through libuv's pool, and blocking there instead of here); only archiving the old
- * version and the folder fsync, grouped with other renames in that folder, happen here.
+ * The writing happens on a worker thread (write-pool.ts: files batched per message instead
+ * of a dozen trips each through libuv's pool, and blocking there instead of here), folder
+ * fsync included; only archiving an old version (and that rename's folder fsync) happens here.
  * A lone file while no worker runs is written from this thread (writeHere).
  *
  * `opts` is required on purpose: overwriting without saying whether to archive would be
@@ -48,15 +48,14 @@ export async function writeSmallFile(root: string, record: FileRecord, data: Buf
     expectOld: opts.expectOld,
     archiveOld: opts.archive !== null,
   });
-  if (put.tempAbs) {
-    // The worker stopped before replacing a file that is to be archived first.
-    try {
-      await opts.archive!(put.targetAbs);
-      await rename(put.tempAbs, put.targetAbs);
-    } catch (err) {
-      await removeQuietly(put.tempAbs).catch(() => {});
-      throw fsError(err, put.targetAbs, 'replace');
-    }
+  if (!put.tempAbs) return put.landed; // in place, its folder fsynced
+  // The worker stopped before replacing a file that is to be archived first.
+  try {
+    await opts.archive!(put.targetAbs);
+    await rename(put.tempAbs, put.targetAbs);
+  } catch (err) {
+    await removeQuietly(put.tempAbs).catch(() => {});
+    throw fsError(err, put.targetAbs, 'replace');
   }
   try {
     await fsyncDir(path.dirname(put.targetAbs));

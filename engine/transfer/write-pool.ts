@@ -7,35 +7,40 @@ import type { WriteReply, WriteRequest } from './write-worker.js';
  * A few worker threads that put small downloaded files in place (write-worker.ts).
  *
  * A small file costs a dozen file-system calls, and on a busy disk the creating ones wait
- * for the journal (measured on the 2-core dev VM while 10,000 files landed: ~150 us per
+ * for the disk (measured on the 2-core dev VM while 10,000 files landed: ~150 us per
  * create, most of it blocked). Made from the engine's thread they stalled it; sent one by
- * one to libuv's pool they cost more in hand-offs than the calls themselves. Here each
- * file is one message to a thread that makes all its calls and may block: several files'
- * fsyncs are in flight at once, and the engine's thread stays free.
+ * one to libuv's pool they cost more in hand-offs than the calls themselves. Here files go
+ * to a thread that makes all their calls and may block, in batches: the files that arrived
+ * in one round of I/O travel in one message each way, and each folder they land in is
+ * fsynced once per batch (put-in-place.ts putBatchSync). Several threads keep several
+ * files' fsyncs in flight at once, and the engine's thread stays free.
  *
  * Workers start on demand and stop after IDLE_MS without work.
  */
 const WORKERS = 4;
-/** Files handed to one worker at a time (the rest wait here). */
-const PER_WORKER = 4;
+/** Batches handed to one worker at a time: the next one is there when a batch is done. */
+const BATCHES_PER_WORKER = 2;
+/** Files in one batch at most (a batch's files wait for each other's fsyncs). */
+const MAX_BATCH = 16;
 const IDLE_MS = 10_000;
 
 interface Slot {
   worker: Worker;
-  busy: number;
+  batches: number;
 }
 
-interface Pending {
+interface Waiting {
+  job: PutJob;
   resolve(r: PutResult): void;
   reject(err: Error): void;
-  slot: Slot;
 }
 
 class WritePool {
   private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private readonly waiting: Array<{ job: PutJob; resolve(r: PutResult): void; reject(err: Error): void }> = [];
+  private readonly pending = new Map<number, { files: Waiting[]; slot: Slot }>();
+  private waiting: Waiting[] = [];
   private nextId = 1;
+  private dispatchScheduled = false;
   private idleTimer: NodeJS.Timeout | null = null;
 
   /** A worker is running: a file handed over now is written without a thread start first. */
@@ -51,11 +56,19 @@ class WritePool {
     }
   }
 
-  /** Put `job` in place on a worker thread. Rejects with the ShoalError the writing raised. */
+  /**
+   * Put `job` in place on a worker thread, its folder fsynced. Rejects with the ShoalError
+   * the writing raised. Files handed over in the same round of I/O share a batch.
+   */
   write(job: PutJob): Promise<PutResult> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ job, resolve, reject });
-      this.dispatch();
+      if (this.dispatchScheduled) return;
+      this.dispatchScheduled = true;
+      setImmediate(() => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      });
     });
   }
 
@@ -65,26 +78,29 @@ class WritePool {
     while (this.waiting.length > 0) {
       const slot = this.freeSlot();
       if (!slot) return;
-      const w = this.waiting.shift()!;
+      // Spread what waits over the workers that can take it, so their fsyncs overlap.
+      const free = Math.max(1, this.slots.filter((s) => s.batches < BATCHES_PER_WORKER).length + WORKERS - this.slots.length);
+      const n = Math.min(MAX_BATCH, Math.ceil(this.waiting.length / free));
+      const files = this.waiting.splice(0, n);
       const id = this.nextId++;
-      if (slot.busy++ === 0) slot.worker.ref(); // a file being written keeps the process alive
-      this.pending.set(id, { resolve: w.resolve, reject: w.reject, slot });
-      slot.worker.postMessage({ id, job: w.job } satisfies WriteRequest);
+      if (slot.batches++ === 0) slot.worker.ref(); // files being written keep the process alive
+      this.pending.set(id, { files, slot });
+      slot.worker.postMessage({ id, jobs: files.map((f) => f.job) } satisfies WriteRequest);
     }
   }
 
   /** The least busy worker with room, starting one while there are fewer than WORKERS. */
   private freeSlot(): Slot | null {
     let best: Slot | null = null;
-    for (const s of this.slots) if (s.busy < PER_WORKER && (!best || s.busy < best.busy)) best = s;
-    if (best && best.busy === 0) return best;
+    for (const s of this.slots) if (s.batches < BATCHES_PER_WORKER && (!best || s.batches < best.batches)) best = s;
+    if (best && best.batches === 0) return best;
     if (this.slots.length < WORKERS) return this.start();
     return best;
   }
 
   private start(): Slot {
     const worker = spawnModuleWorker(import.meta.url, 'write-worker');
-    const slot: Slot = { worker, busy: 0 };
+    const slot: Slot = { worker, batches: 0 };
     worker.on('message', (m: WriteReply) => this.onReply(m));
     worker.on('error', (err) => this.lost(slot, err));
     worker.on('exit', (code) => this.lost(slot, new Error(`write worker exited with code ${code}`)));
@@ -97,9 +113,12 @@ class WritePool {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
-    if (--p.slot.busy === 0) p.slot.worker.unref(); // an idle worker never does
-    if ('error' in m) p.reject(fromPutError(m.error));
-    else p.resolve(m.result);
+    if (--p.slot.batches === 0) p.slot.worker.unref(); // an idle worker never does
+    p.files.forEach((f, i) => {
+      const o = m.outcomes[i];
+      if (o && 'result' in o) f.resolve(o.result);
+      else f.reject(o ? fromPutError(o.error) : new Error('write worker sent no outcome'));
+    });
     this.dispatch();
     if (this.pending.size === 0 && this.waiting.length === 0) this.armIdle();
   }
@@ -112,7 +131,7 @@ class WritePool {
     for (const [id, p] of this.pending) {
       if (p.slot !== slot) continue;
       this.pending.delete(id);
-      p.reject(err);
+      for (const f of p.files) f.reject(err);
     }
     this.dispatch();
   }

@@ -1,23 +1,17 @@
 /**
- * Worker-thread side of write-pool.ts: puts small files in place with blocking calls
- * (put-in-place.ts), so creating, fsyncing and renaming them blocks this thread, not the
- * engine's.
+ * Worker-thread side of write-pool.ts: puts batches of small files in place with blocking
+ * calls (put-in-place.ts), so creating, fsyncing and renaming them blocks this thread, not
+ * the engine's.
  *
- * In:  { id, job: PutJob }      Out: { id, result: PutResult } or { id, error: PutError }
+ * In:  { id, jobs: PutJob[] }      Out: { id, outcomes: PutOutcome[] } (same order)
  */
 import { parentPort } from 'node:worker_threads';
-import { putInPlaceSync, toPutError, type PutError, type PutJob, type PutResult } from './put-in-place.js';
+import { putBatchSync, type PutJob, type PutOutcome } from './put-in-place.js';
 
-export type WriteRequest = { id: number; job: PutJob };
-export type WriteReply = { id: number; result: PutResult } | { id: number; error: PutError };
+export type WriteRequest = { id: number; jobs: PutJob[] };
+export type WriteReply = { id: number; outcomes: PutOutcome[] };
 
 const port = parentPort!;
 port.on('message', (m: WriteRequest) => {
-  let reply: WriteReply;
-  try {
-    reply = { id: m.id, result: putInPlaceSync(m.job) };
-  } catch (err) {
-    reply = { id: m.id, error: toPutError(err) };
-  }
-  port.postMessage(reply);
+  port.postMessage({ id: m.id, outcomes: putBatchSync(m.jobs) } satisfies WriteReply);
 });
