@@ -363,6 +363,7 @@ async function scanScenario(k: Knobs, c: Ctx): Promise<void> {
   const secretScan = (await C.api.getSecrets()).read_write;
   await syncDisks();
   log(`S5: scanning ${k.bigMib} MiB + ${k.smallCount} files on a fresh, peerless daemon`);
+  const idle = readMem(C.pid);
   const cpu0 = readCpuSeconds(C.pid);
   const t0 = now();
   await share(C, DC, secretScan, null);
@@ -377,7 +378,7 @@ async function scanScenario(k: Knobs, c: Ctx): Promise<void> {
       el,
       mbps(B5, el),
       `${N5} files, ${B5} B, page cache warm; VmRSS at end ${mibFromKb(m.rssKb)} MiB (VmHWM ${mibFromKb(m.hwmKb)} MiB); ` +
-        `VmRSS 1 s later ${mibFromKb(later.rssKb)} MiB; daemon CPU ${f3(cpu)} s`,
+        `VmRSS 1 s later ${mibFromKb(later.rssKb)} MiB (${mibFromKb(idle.rssKb)} MiB before the folder was added); daemon CPU ${f3(cpu)} s`,
     );
   }
   say((await netcheck([C.pid])).line);
