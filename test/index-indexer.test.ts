@@ -43,7 +43,11 @@ test('FolderIndexer: full scan, single path, ignores, watch, close', async () =>
     assert.equal(await ix.scanOne('x.tmp', undefined), null);
 
     const paths: string[] = [];
-    await ix.watch((p) => paths.push(p), () => assert.fail('root is still there'));
+    await ix.watch(
+      (p) => paths.push(p),
+      () => assert.fail('root is still there'),
+      () => assert.fail('two files are no burst'),
+    );
     await fs.writeFile(path.join(root, 'new.txt'), 'n');
     await waitFor(() => paths.includes('new.txt'), 1000, 'new.txt');
     await fs.writeFile(path.join(root, '.SyncIgnore'), '*.log\n');

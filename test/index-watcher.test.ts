@@ -107,6 +107,35 @@ test('a folder created while files keep landing beside it is still watched (re-r
   }
 });
 
+test('after a burst of events big enough to overflow the OS queue, a rescan is asked for once, when it is quiet again', async () => {
+  const base = await tempDir();
+  const root = path.join(base, 'folder');
+  await fs.mkdir(root);
+  // Thresholds scaled down: 300 events per second stand for a quarter of inotify's queue.
+  const w = new FolderWatcher({ root, rules: IgnoreRules.parse(''), burstEvents: 300, burstQuietMs: 300 });
+  let lost = 0;
+  const seen: string[] = [];
+  w.on('eventsMayBeLost', () => lost++);
+  w.on('change', (p) => seen.push(p));
+  await w.start();
+  try {
+    // A few changes are no burst.
+    for (let i = 0; i < 5; i++) await fs.writeFile(path.join(root, `calm${i}.txt`), 'x');
+    await waitFor(() => seen.includes('calm4.txt'), 2000, 'the calm files');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(lost, 0, 'five files are no burst');
+    // Hundreds of files at once (several events each): one request, after the burst.
+    await Promise.all(Array.from({ length: 400 }, (_, i) => fs.writeFile(path.join(root, `burst${i}.txt`), 'x')));
+    assert.equal(lost, 0, 'not while events are still arriving');
+    await waitFor(() => lost > 0, 3000, 'the rescan request');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(lost, 1, 'one request per burst');
+  } finally {
+    await w.close();
+    await removeDir(base);
+  }
+});
+
 test('a burst of writes to one path is reported once', async () => {
   const t = await setup(2000, 300); // a quiet time far above the time between the writes
   try {

@@ -97,13 +97,14 @@ export class FolderIndexer implements Indexer {
     }
   }
 
-  async watch(onPath: (rel: string) => void, onRootGone: () => void): Promise<void> {
+  async watch(onPath: (rel: string) => void, onRootGone: () => void, onEventsLost: () => void): Promise<void> {
     if (this.watcher || this.stop.signal.aborted) return;
     this.onPath = onPath;
     const w = new FolderWatcher({ root: this.root, rules: this.rules, debounceMs: this.opts.debounceMs, rootCheckMs: this.opts.rootCheckMs });
     this.watcher = w;
     w.on('change', onPath);
     w.on('rootGone', onRootGone);
+    w.on('eventsMayBeLost', onEventsLost);
     // Reload here so ignored() is right at once; then tell the folder (its path is
     // IGNORE_FILE), which should rescan to pick up what the new rules no longer ignore.
     w.on('ignoreFileChanged', () => {

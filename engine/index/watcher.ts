@@ -1,6 +1,6 @@
 import { FSWatcher } from 'chokidar';
 import { EventEmitter } from 'node:events';
-import { promises as fsp, type Stats } from 'node:fs';
+import { readFileSync, promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { IGNORE_FILE, toRelPath } from '../model/paths.js';
@@ -22,6 +22,13 @@ export interface WatcherOptions {
   rootCheckMs?: number;
   /** How long start() waits for the initial watch setup before returning anyway (default 60 s). */
   readyTimeoutMs?: number;
+  /**
+   * Raw events per second (all folder watchers of the process together) from which some
+   * may have been lost (default: a quarter of the kernel's inotify queue, see BurstMeter).
+   */
+  burstEvents?: number;
+  /** Quiet time after such a burst before eventsMayBeLost is emitted (default 2 s). */
+  burstQuietMs?: number;
 }
 
 export interface WatcherEvents {
@@ -31,6 +38,12 @@ export interface WatcherEvents {
   ignoreFileChanged: [];
   /** The root folder disappeared or was replaced (unmounted disk): stop the folder. Emitted once. */
   rootGone: [];
+  /**
+   * So many events arrived at once that the OS may have dropped some (inotify's queue
+   * overflows silently as far as Node can tell): rescan the folder. Emitted once the burst
+   * is over.
+   */
+  eventsMayBeLost: [];
   error: [err: ShoalError];
 }
 
@@ -115,6 +128,28 @@ interface Pending {
 }
 
 /**
+ * Counts the raw events of every folder watcher in the process: libuv reads them all from
+ * one inotify instance, whose kernel queue (fs.inotify.max_queued_events, 16,384 by
+ * default) drops events once full, without anything reaching us. A second with more than
+ * a quarter of that queue's worth of events arriving is taken as a sign that some may have
+ * been dropped (the queue fills faster than events arrive here while this thread is busy):
+ * copying or unpacking thousands of files into a folder does that. The folders that had
+ * events then are rescanned once it is quiet again (FolderWatcher.noteRawEvent).
+ */
+const BURST_WINDOW_MS = 1000;
+const burstMeter = { windowStart: 0, count: 0 };
+
+function defaultBurstEvents(): number {
+  try {
+    const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+    if (Number.isFinite(queue) && queue > 0) return Math.max(256, Math.floor(queue / 4));
+  } catch {
+    // not Linux, or /proc is not there: the kernel default
+  }
+  return 4096;
+}
+
+/**
  * Watches a folder (chokidar over inotify/FSEvents) and reports changed paths after a short
  * per-path debounce. It only reports paths; the scanner decides what changed, and the
  * engine recognizes its own writes by comparing with its index.
@@ -130,6 +165,10 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
   private readonly maxDelayMs: number;
   private readonly rootCheckMs: number;
   private readonly readyTimeoutMs: number;
+  private readonly burstEvents: number;
+  private readonly burstQuietMs: number;
+  /** Events may have been lost in a burst: eventsMayBeLost once this timer fires. */
+  private burstTimer: NodeJS.Timeout | null = null;
   private fsw: FSWatcher | null = null;
   private rootId: { dev: number; ino: number } | null = null;
   private rootTimer: NodeJS.Timeout | null = null;
@@ -154,6 +193,8 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     this.maxDelayMs = opts.maxDelayMs ?? 10_000;
     this.rootCheckMs = opts.rootCheckMs ?? 2000;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
+    this.burstEvents = opts.burstEvents ?? defaultBurstEvents();
+    this.burstQuietMs = opts.burstQuietMs ?? 2000;
   }
 
   /** Start watching; resolves once the initial setup is done (or readyTimeoutMs passed). */
@@ -199,7 +240,10 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     fsw.add(this.root);
     this.fsw = fsw;
     fsw.on('all', (event, p) => this.onEvent(event, p));
-    fsw.on('raw', (_event, name, details) => this.onRaw(name, details as { watchedPath?: string }));
+    fsw.on('raw', (_event, name, details) => {
+      this.noteRawEvent();
+      this.onRaw(name, details as { watchedPath?: string });
+    });
     fsw.on('error', (err) => {
       if (this.closed) return;
       const e = err as NodeJS.ErrnoException;
@@ -335,9 +379,32 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     this.emit('rootGone');
   }
 
+  /** Every raw event, ignored ones included (they took their place in the kernel's queue too). */
+  private noteRawEvent(): void {
+    if (this.closed || this.gone) return;
+    const now = Date.now();
+    if (now - burstMeter.windowStart > BURST_WINDOW_MS) {
+      burstMeter.windowStart = now;
+      burstMeter.count = 0;
+    }
+    burstMeter.count++;
+    if (this.burstTimer) {
+      this.burstTimer.refresh(); // still busy: wait for the quiet
+      return;
+    }
+    if (burstMeter.count < this.burstEvents) return;
+    this.burstTimer = setTimeout(() => {
+      this.burstTimer = null;
+      if (!this.closed && !this.gone) this.emit('eventsMayBeLost');
+    }, this.burstQuietMs);
+    this.burstTimer.unref();
+  }
+
   private dropPending(): void {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
+    if (this.burstTimer) clearTimeout(this.burstTimer);
+    this.burstTimer = null;
     this.due.clear();
   }
 

@@ -105,6 +105,10 @@ export class SyncFolder {
     await this.setup.indexer.watch(
       (rel) => this.local.pathChanged(rel),
       () => void this.rootGone(),
+      () => {
+        this.host.log.info(`Rescanning ${this.root}: so many changes arrived at once that some may not have been reported`, { folder: this.id });
+        void this.rescan();
+      },
     );
     void this.rescan();
     this.scheduleRescan();

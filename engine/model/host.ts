@@ -73,6 +73,7 @@ export interface Indexer {
   ignored(rel: string, isDir: boolean): boolean;
   /** Reload .SyncIgnore. */
   reloadIgnores(): Promise<void>;
-  watch(onPath: (rel: string) => void, onRootGone: () => void): Promise<void>;
+  /** `onEventsLost`: the watcher may have missed changes (a burst of events): rescan. */
+  watch(onPath: (rel: string) => void, onRootGone: () => void, onEventsLost: () => void): Promise<void>;
   close(): Promise<void>;
 }
