@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
 import { ChunkHasher, chunkBuffer } from '../engine/index/chunk-hasher.js';
 import { cutPoints } from '../engine/index/chunker.js';
-import { chunkHashEquals, hashBuffer, hashFile } from '../engine/index/hasher.js';
+import { chunkHashEquals, hashBuffer, hashFile, type HashResult } from '../engine/index/hasher.js';
 import { READ_SIZE } from '../engine/index/read-buffers.js';
 import { randomBytes, removeDir, tempDir } from './index-helpers.js';
 
@@ -174,4 +174,46 @@ test('a FIFO is refused without blocking (it could replace a file between listin
   const isBadPath = (e: unknown): boolean => e instanceof ShoalError && e.code === 'BAD_PATH';
   await assert.rejects(hashFile(fifo, { sizeHint: 0 }), isBadPath);
   await assert.rejects(hashFile(fifo), isBadPath);
+});
+
+test('small files hashed on the worker (while it runs for a big file) equal those hashed here, errors included', async () => {
+  const { hashWorker } = await import('../engine/index/hash-pool.js');
+  const sub = path.join(dir, 'mixed');
+  await fs.mkdir(sub);
+  const big = path.join(sub, 'big.bin');
+  await fs.writeFile(big, randomBytes(48 * 1024 * 1024));
+  const small: Array<{ file: string; data: Buffer }> = [];
+  for (let i = 0; i < 600; i++) {
+    const data = randomBytes(1 + ((i * 7919) % (60 * 1024)));
+    const file = path.join(sub, `s${i}.bin`);
+    await fs.writeFile(file, data);
+    small.push({ file, data });
+  }
+  const before = hashWorker.smallHashed;
+  const bigHash = hashFile(big);
+  for (let i = 0; i < 200 && !hashWorker.busy; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(hashWorker.busy, 'the big file went to the worker');
+  // As the scanner asks: several lanes, each one file after the other.
+  const results: HashResult[] = new Array(small.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < small.length) {
+      const i = next++;
+      results[i] = await hashFile(small[i]!.file, { sizeHint: small[i]!.data.length });
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+  const missing = hashFile(path.join(sub, 'nope.bin'), { sizeHint: 10 }).then(
+    () => assert.fail('a missing file has no hash'),
+    (err: unknown) => err,
+  );
+  await bigHash;
+  assert.ok(hashWorker.smallHashed > before, 'the worker took some of the small files');
+  results.forEach((r, i) => {
+    assert.deepEqual(r.chunks, chunkBuffer(small[i]!.data), `file ${i}`);
+    assert.equal(r.size, small[i]!.data.length);
+    assert.equal(r.changedDuringHash, false);
+  });
+  const err = await missing;
+  assert.ok(err instanceof ShoalError && err.code === 'BAD_PATH', `vanished: ${String(err)}`);
 });

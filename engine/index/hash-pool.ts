@@ -1,7 +1,9 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../util/module-worker.js';
 import { HASH_BYTES, type ChunkRef } from '../model/record.js';
-import type { HashJob, WorkerReply } from './hash-worker.js';
+import type { HashJob, SmallOutcome, WorkerReply } from './hash-worker.js';
+import type { HashResult } from './small-read.js';
+import { ShoalError, type ErrorCode } from '../errors.js';
 import { SLAB_PIECE_MAX, keepBytes } from './slab.js';
 
 /**
@@ -39,6 +41,20 @@ export const WORKER_MIN_SIZE = 1024 * 1024;
  */
 const IDLE_MS = 500;
 
+/** Small files sent to the worker in one message at most (hashSmall)... */
+const SMALL_BATCH = 32;
+/**
+ * ...and batches it may have at once: one to work on and one waiting, since the replies
+ * are only read between the engine thread's runs of synchronous work.
+ */
+const SMALL_BATCHES_AHEAD = 2;
+
+interface SmallWaiter {
+  resolve(r: HashResult | null): void;
+  reject(err: Error): void;
+  signal: AbortSignal | undefined;
+}
+
 interface Job {
   resolve(r: { chunks: ChunkRef[]; bytesRead: number }): void;
   reject(err: Error): void;
@@ -55,12 +71,61 @@ interface Job {
 class HashWorker {
   private worker: Worker | null = null;
   private readonly jobs = new Map<number, Job>();
+  /** Batches of small files sent to the worker, by message id. */
+  private readonly smallJobs = new Map<number, SmallWaiter[]>();
+  /** Small files the worker has hashed so far (tests). */
+  smallHashed = 0;
+  /** The batch being gathered (sent at the next check phase or when full). */
+  private gathering: { paths: string[]; waiters: SmallWaiter[] } | null = null;
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | null = null;
 
-  /** A job is running: callers hash on their own thread meanwhile, so both cores work. */
+  /** A big file is being hashed: callers hash on their own thread meanwhile, so both cores work. */
   get busy(): boolean {
     return this.jobs.size > 0;
+  }
+
+  /**
+   * The worker is running (a big file started it) and has room for a batch of small files:
+   * the next small files may go to it (hashSmall) instead of being hashed on the engine's
+   * thread, which hashes the rest itself, so the two share the work by how fast each gets
+   * through it.
+   */
+  get takesSmallFiles(): boolean {
+    if (!this.worker) return false;
+    return this.gathering ? this.gathering.paths.length < SMALL_BATCH : this.smallJobs.size < SMALL_BATCHES_AHEAD;
+  }
+
+  /** Batches of small files are with the worker (hasher.ts yields more often then). */
+  get hasSmallFiles(): boolean {
+    return this.smallJobs.size > 0;
+  }
+
+  /**
+   * Hash a small file on the worker (small-read.ts readSmallSync there), batched with the
+   * others asked for in this round of the event loop. Null when it is no longer small.
+   */
+  hashSmall(absPath: string, signal?: AbortSignal): Promise<HashResult | null> {
+    return new Promise((resolve, reject) => {
+      let g = this.gathering;
+      if (!g) {
+        g = this.gathering = { paths: [], waiters: [] };
+        setImmediate(() => this.sendGathered());
+      }
+      g.paths.push(absPath);
+      g.waiters.push({ resolve, reject, signal });
+      if (g.paths.length >= SMALL_BATCH) this.sendGathered();
+    });
+  }
+
+  private sendGathered(): void {
+    const g = this.gathering;
+    if (!g) return;
+    this.gathering = null;
+    const w = this.start();
+    const id = this.nextId++;
+    this.smallJobs.set(id, g.waiters);
+    w.postMessage({ id, small: g.paths } satisfies HashJob);
   }
 
   /**
@@ -111,6 +176,7 @@ class HashWorker {
   }
 
   private onReply(m: WorkerReply): void {
+    if ('small' in m) return this.onSmallReply(m.id, m.small);
     const job = this.jobs.get(m.id);
     if (!job) return;
     if ('progress' in m) {
@@ -126,22 +192,42 @@ class HashWorker {
       job.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
       return;
     }
-    // One block for all of a file's hashes, as ChunkHasher.finish() does on this thread.
-    // (Kept for as long as the index knows the file: a small block goes into a slab like the rest.)
-    const block = m.hashes.byteLength <= SLAB_PIECE_MAX ? keepBytes(m.hashes) : Buffer.from(m.hashes.buffer, m.hashes.byteOffset, m.hashes.byteLength);
-    const chunks: ChunkRef[] = m.sizes.map((size, i) => ({ hash: block.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), size }));
-    job.resolve({ chunks, bytesRead: m.done });
+    job.resolve({ chunks: chunkRefs(m.hashes, m.sizes), bytesRead: m.done });
+  }
+
+  private onSmallReply(id: number, outcomes: SmallOutcome[]): void {
+    const waiters = this.smallJobs.get(id);
+    if (!waiters) return;
+    this.smallJobs.delete(id);
+    this.smallHashed += waiters.length;
+    waiters.forEach((w, i) => {
+      const o = outcomes[i];
+      if (w.signal?.aborted) w.reject(w.signal.reason as Error);
+      else if (!o) w.reject(new Error('hash worker sent no outcome'));
+      else if ('error' in o) w.reject(new ShoalError((o.error.code ?? 'IO_ERROR') as ErrorCode, o.error.message));
+      else if ('notSmall' in o) w.resolve(null);
+      else {
+        const f = o.file;
+        w.resolve({ chunks: chunkRefs(f.hashes, f.sizes), size: f.size, mtimeMs: f.mtimeMs, ino: f.ino, mode: f.mode, changedDuringHash: f.changedDuringHash });
+      }
+    });
+    this.idleIfDone();
   }
 
   private settle(id: number, job: Job): void {
     job.detach();
     this.jobs.delete(id);
-    if (this.jobs.size > 0 || !this.worker) return;
+    this.idleIfDone();
+  }
+
+  private idleIfDone(): void {
+    if (this.jobs.size > 0 || this.smallJobs.size > 0 || this.gathering || !this.worker) return;
     const w = this.worker;
     w.unref(); // an idle worker never keeps the process alive
+    if (this.idleTimer) clearTimeout(this.idleTimer); // one timer, from the last piece of work
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.worker !== w || this.jobs.size > 0) return;
+      if (this.worker !== w || this.jobs.size > 0 || this.smallJobs.size > 0) return;
       this.worker = null;
       void w.terminate();
     }, IDLE_MS);
@@ -157,7 +243,20 @@ class HashWorker {
       this.jobs.delete(id);
       job.reject(err);
     }
+    for (const [id, waiters] of this.smallJobs) {
+      this.smallJobs.delete(id);
+      for (const w of waiters) w.reject(err);
+    }
   }
+}
+
+/**
+ * One block for all of a file's hashes, as ChunkHasher.finish() does on this thread (kept for
+ * as long as the index knows the file: a small block goes into a slab like the rest).
+ */
+function chunkRefs(hashes: Uint8Array, sizes: readonly number[]): ChunkRef[] {
+  const block = hashes.byteLength <= SLAB_PIECE_MAX ? keepBytes(hashes) : Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
+  return sizes.map((size, i) => ({ hash: block.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), size }));
 }
 
 export const hashWorker = new HashWorker();

@@ -3,7 +3,9 @@
  * thread opened (descriptors are process-wide), so a big file's CPU work runs on the
  * other core while the main thread keeps walking, statting, signing and storing.
  *
- * Messages in:  { id, fd, size, partialEvery } to start a job, { cancel: id } to stop one early.
+ * Messages in:  { id, fd, size, partialEvery } to start a job, { cancel: id } to stop one early,
+ *               { id, small: paths } to hash small files (small-read.ts), answered with
+ *               { id, small: outcomes } in the same order.
  * Messages out: { id, progress } after each read buffer; with partialEvery > 0, also
  *               { id, partial: { hashes, sizes } } with the chunks completed since the last
  *               one, at least every partialEvery bytes; then exactly one of
@@ -14,16 +16,27 @@ import { parentPort } from 'node:worker_threads';
 import { HASH_BYTES } from '../model/record.js';
 import { ChunkHasher } from './chunk-hasher.js';
 import { READ_SIZE, acquireReadBuffer, releaseReadBuffer } from './read-buffers.js';
+import { SMALL_FILE, readSmallSync } from './small-read.js';
+import { ShoalError } from '../errors.js';
 
-export interface HashJob {
-  id: number;
-  fd: number;
-  size: number;
-  /** Report completed chunks every this many bytes (0: only at the end). */
-  partialEvery: number;
-}
+export type HashJob =
+  | {
+      id: number;
+      fd: number;
+      size: number;
+      /** Report completed chunks every this many bytes (0: only at the end). */
+      partialEvery: number;
+    }
+  | { id: number; small: string[] };
+
+/** One small file's hash as it crosses back (its chunk hashes in one block). */
+export type SmallOutcome =
+  | { file: { size: number; mtimeMs: number; ino: number; mode: number; changedDuringHash: boolean; hashes: Uint8Array; sizes: number[] } }
+  | { notSmall: true }
+  | { error: { code?: string; message: string } };
 
 export type WorkerReply =
+  | { id: number; small: SmallOutcome[] }
   | { id: number; progress: number }
   | { id: number; partial: { hashes: Uint8Array; sizes: number[] } }
   | { id: number; done: number; hashes: Uint8Array; sizes: number[] }
@@ -34,15 +47,33 @@ const cancelled = new Set<number>();
 
 port.on('message', (m: HashJob | { cancel: number }) => {
   if ('cancel' in m) cancelled.add(m.cancel);
+  else if ('small' in m) port.postMessage({ id: m.id, small: m.small.map(hashSmall) } satisfies WorkerReply);
   else void run(m);
 });
+
+const smallBuf = Buffer.allocUnsafeSlow(SMALL_FILE);
+const smallHasher = new ChunkHasher();
+
+function hashSmall(absPath: string): SmallOutcome {
+  try {
+    const r = readSmallSync(absPath, smallBuf, smallHasher);
+    if (!r) return { notSmall: true };
+    const first = r.chunks[0]?.hash;
+    const hashes = first ? new Uint8Array(first.buffer, first.byteOffset, r.chunks.length * HASH_BYTES).slice() : new Uint8Array(0);
+    const sizes = r.chunks.map((c) => c.size);
+    return { file: { size: r.size, mtimeMs: r.mtimeMs, ino: r.ino, mode: r.mode, changedDuringHash: r.changedDuringHash, hashes, sizes } };
+  } catch (err) {
+    const e = err as ShoalError;
+    return { error: { code: e instanceof ShoalError ? e.code : 'IO_ERROR', message: String(e?.message ?? err) } };
+  }
+}
 
 function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
   return new Promise((resolve, reject) => fs.read(fd, buf, 0, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 /** Same double-buffered loop as hasher.ts: the next read runs while this one is hashed. */
-async function run(job: HashJob): Promise<void> {
+async function run(job: Extract<HashJob, { fd: number }>): Promise<void> {
   const { id, fd, size, partialEvery } = job;
   const hasher = new ChunkHasher();
   const bufs = [acquireReadBuffer(), acquireReadBuffer()];

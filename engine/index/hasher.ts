@@ -6,6 +6,9 @@ import { type ChunkRef } from '../model/record.js';
 import { chunkHash, chunkHashEquals as hashEquals } from './chunk-hash.js';
 import { ChunkHasher } from './chunk-hasher.js';
 import { PARTIAL_EVERY, PartialChunks, WORKER_MIN_SIZE, hashWorker } from './hash-pool.js';
+import { O_READ, SMALL_FILE, fsError, readSmallSync, sameFile, type HashResult } from './small-read.js';
+
+export { SMALL_FILE, fsError, type HashResult };
 import { syncIo } from '../util/sync-io.js';
 import { Limiter } from './limit.js';
 import { READ_SIZE, acquireReadBuffer, dropIdleReadBuffers, releaseReadBuffer } from './read-buffers.js';
@@ -28,21 +31,6 @@ export interface HashOptions {
   sizeHint?: number;
 }
 
-/** The content of one file plus the stat it was read under. */
-export interface HashResult {
-  chunks: ChunkRef[];
-  size: number;
-  /** Integer milliseconds (floor), as stored in records and the local index. */
-  mtimeMs: number;
-  ino: number;
-  mode: number;
-  /**
-   * The file was modified, replaced or resized while it was read: the chunks may mix two
-   * versions. The caller must not publish them and should hash the file again later.
-   */
-  changedDuringHash: boolean;
-}
-
 /**
  * Files hashed at once in the whole process, whoever asks (full scans, watcher events):
  * bounds read-buffer memory (each hash holds at most 2 x READ_SIZE) and CPU. A few more
@@ -56,7 +44,6 @@ const slots = new Limiter(MAX_PARALLEL_HASHES);
  * close) more than CPU, so more of them run at once, under their own limit: a big file's
  * hash never holds them up.
  */
-export const SMALL_FILE = 64 * 1024;
 export const MAX_PARALLEL_SMALL = 16;
 const smallSlots = new Limiter(MAX_PARALLEL_SMALL);
 const smallIdle: Buffer[] = [];
@@ -66,14 +53,6 @@ const readFd = (fd: number, buf: Buffer, len: number): Promise<number> =>
   new Promise((resolve, reject) => fs.read(fd, buf, 0, len, 0, (err, n) => (err ? reject(err) : resolve(n))));
 const closeFd = promisify(fs.close);
 const statPath = promisify(fs.stat);
-/**
- * Files are opened without following a symlink (where the OS can): the scanner may open a
- * new file straight from its directory listing, and a file replaced by a symlink since must
- * not be read through it (ELOOP: "not a regular file"). O_NONBLOCK (no effect on regular
- * files) so that a FIFO swapped in meanwhile cannot block the open (the synchronous one on
- * this thread above all); fstat then tells it is not a regular file.
- */
-const O_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 
 /** Let the idle read buffers go (reclaim.ts, after a big scan). */
 export function dropIdleBuffers(): void {
@@ -94,10 +73,18 @@ export function hashFile(absPath: string, opts: HashOptions = {}): Promise<HashR
   if (opts.sizeHint !== undefined && opts.sizeHint <= SMALL_FILE) {
     const now = performance.now();
     if (syncIo.allowed) {
-      if (now - sliceStart > SYNC_SLICE_MS) {
+      if (now - sliceStart > (hashWorker.hasSmallFiles ? SHARED_SLICE_MS : SYNC_SLICE_MS)) {
         // Let I/O callbacks (API, peers) run between runs of synchronous hashes.
         sliceStart = now;
         return new Promise<void>((resolve) => setImmediate(resolve)).then(() => hashFile(absPath, opts));
+      }
+      // The hash worker, while running, takes batches of small files too (both cores work).
+      if (hashWorker.takesSmallFiles) {
+        return hashWorker.hashSmall(absPath, opts.signal).then((r) => {
+          if (!r) return slots.run(() => hashNow(absPath, opts));
+          opts.onProgress?.(r.size);
+          return r;
+        });
       }
       let r: HashResult | null;
       try {
@@ -122,46 +109,23 @@ export function hashFile(absPath: string, opts: HashOptions = {}): Promise<HashR
  */
 /** Synchronous hashes run back to back for at most about this long before yielding. */
 const SYNC_SLICE_MS = 10;
+/**
+ * Shorter while the hash worker has small files of ours: its answers are only read between
+ * these runs, and it should not sit idle with its next batch waiting for the reply to go out.
+ */
+const SHARED_SLICE_MS = 2;
 let sliceStart = 0;
 
 function hashSmallSync(absPath: string, opts: HashOptions): HashResult | null {
   opts.signal?.throwIfAborted();
   const t0 = performance.now();
-  let fd: number;
+  const buf = smallIdle.pop() ?? Buffer.allocUnsafeSlow(SMALL_FILE);
   try {
-    fd = fs.openSync(absPath, O_READ);
-  } catch (err) {
-    throw fsError(err, absPath);
-  }
-  let buf: Buffer | undefined;
-  try {
-    const before = fs.fstatSync(fd);
-    if (!before.isFile()) throw new ShoalError('BAD_PATH', `Not a regular file: ${absPath}`);
-    const size = before.size;
-    if (size > SMALL_FILE) return null;
-    buf = smallIdle.pop() ?? Buffer.allocUnsafeSlow(SMALL_FILE);
-    const pos = size > 0 ? fs.readSync(fd, buf, 0, size, 0) : 0;
-    smallHasher.push(buf.subarray(0, pos));
-    const chunks = smallHasher.finish();
-    opts.onProgress?.(pos);
-    const after = fs.statSync(absPath, { throwIfNoEntry: false }) ?? null;
-    return {
-      chunks,
-      size: pos,
-      mtimeMs: Math.floor(before.mtimeMs),
-      ino: before.ino,
-      mode: before.mode & 0o7777,
-      changedDuringHash: pos !== size || !after || !sameFile(before, after),
-    };
-  } catch (err) {
-    throw err instanceof ShoalError ? err : fsError(err, absPath);
+    const r = readSmallSync(absPath, buf, smallHasher);
+    if (r) opts.onProgress?.(r.size);
+    return r;
   } finally {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // nothing useful to do
-    }
-    if (buf) smallIdle.push(buf);
+    smallIdle.push(buf);
     syncIo.took(t0);
   }
 }
@@ -269,27 +233,12 @@ async function hashNow(absPath: string, opts: HashOptions): Promise<HashResult> 
   }
 }
 
-/** Same inode, size, mtime and ctime (ctime also catches a write that restored the mtime). */
-function sameFile(a: Stats, b: Stats): boolean {
-  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
-}
-
 async function statOrNull(p: string): Promise<Stats | null> {
   try {
     return await statPath(p);
   } catch {
     return null;
   }
-}
-
-/** ENOENT becomes BAD_PATH (the scanner treats it as "gone"); the rest IO_ERROR. */
-export function fsError(err: unknown, p: string): ShoalError {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new ShoalError('BAD_PATH', `File vanished: ${p}`, { cause: err });
-  if (code === 'EACCES' || code === 'EPERM') return new ShoalError('IO_ERROR', `Permission denied: ${p}`, { cause: err });
-  // ELOOP: opened with O_NOFOLLOW and it is (now) a symlink, which is never followed.
-  if (code === 'EISDIR' || code === 'ELOOP') return new ShoalError('BAD_PATH', `Not a regular file: ${p}`, { cause: err });
-  return new ShoalError('IO_ERROR', `Cannot read ${p}: ${code ?? String(err)}`, { cause: err });
 }
 
 /** The chunk hash (chunk-hash.ts) of a buffer (a new 32-byte Buffer). */
