@@ -64,6 +64,21 @@ test('frame reader: transient pushes (the buffer is overwritten after each push)
   }
 });
 
+test('frame reader: a tampered frame inside a read buffer (opened straight out of it) is refused, its payload never handed out', () => {
+  const key = randomBytes(32);
+  const sealer = new FrameSealer(key);
+  const good = randomBytes(100_000);
+  const wire = Buffer.concat([Buffer.from(sealer.seal([good], false)), Buffer.from(sealer.seal([randomBytes(100_000)], false))]);
+  wire[wire.length - 5_000]! ^= 1; // inside the second frame's ciphertext
+  const got: Buffer[] = [];
+  const errors: unknown[] = [];
+  const reader = new FrameReader(new FrameOpener(key), { frame: (p) => void got.push(Buffer.from(p)), error: (e) => void errors.push(e) });
+  reader.push(Buffer.from(wire), true);
+  assert.deepEqual(got, [good], 'the intact frame before it arrives, the tampered one does not');
+  assert.equal(errors.length, 1);
+  assert.match(String((errors[0] as Error).message), /failed authentication/);
+});
+
 test('frame reader: a transient push while paused keeps its bytes until resumed', () => {
   const key = randomBytes(32);
   const sealer = new FrameSealer(key);

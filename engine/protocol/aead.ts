@@ -42,6 +42,11 @@ export function openInPlace(key: Buffer, nonce: Buffer, ad: Buffer, body: Buffer
   sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(body, null, body, tag, ad, nonce, key);
 }
 
+/** Decrypt `body` into `out` (same length, not overlapping), checking `tag` over `ad` and `body` first; throws if it does not verify. */
+export function openInto(key: Buffer, nonce: Buffer, ad: Buffer, body: Buffer, tag: Buffer, out: Buffer): void {
+  sodium.crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, null, body, tag, ad, nonce, key);
+}
+
 /** Check a tag over `ad` alone (plain frames); throws if it does not verify. */
 export function checkTagOnly(key: Buffer, nonce: Buffer, ad: Buffer, tag: Buffer): void {
   if (ad.length < OPENSSL_FROM) {

@@ -1,5 +1,5 @@
 import { ShoalError } from '../errors.js';
-import { TAG_BYTES, checkTagOnly, openInPlace, sealInPlace as sealBody, tagOnly } from './aead.js';
+import { TAG_BYTES, checkTagOnly, openInPlace, openInto, sealInPlace as sealBody, tagOnly } from './aead.js';
 import { framePool } from './frame-pool.js';
 import { MAX_FRAME } from './types.js';
 
@@ -73,6 +73,10 @@ export function allocFrame(payloadBytes: number): Buffer {
   return framePool.acquire(HEADER_BYTES + payloadBytes + TAG_BYTES);
 }
 
+function authFailed(cause: unknown): ShoalError {
+  return new ShoalError('PROTOCOL_ERROR', 'A frame failed authentication (corrupted or tampered).', { cause });
+}
+
 /** Parses the header word: total frame size on the wire, or throws before any allocation. */
 export function frameSizeFromHeader(word: number, acceptPlain: boolean): number {
   const bodyAndTag = word & LENGTH_MASK;
@@ -107,9 +111,28 @@ export class FrameOpener {
       if (plain) checkTagOnly(this.key, this.nonce, frame.subarray(0, tagAt), tag);
       else openInPlace(this.key, this.nonce, frame.subarray(0, HEADER_BYTES), body, tag);
     } catch (err) {
-      throw new ShoalError('PROTOCOL_ERROR', 'A frame failed authentication (corrupted or tampered).', { cause: err });
+      throw authFailed(err);
     }
     return body;
+  }
+
+  /**
+   * An encrypted frame that is not ours to keep (a view of a socket's read buffer), opened
+   * into a pooled buffer of its size in the same pass: decrypting is the copy. Returns the
+   * payload, a view of that buffer (framePool.release it once used).
+   */
+  openOutOf(frame: Buffer): Buffer {
+    const tagAt = frame.length - TAG_BYTES;
+    setNonce(this.nonce, this.counter++);
+    const out = framePool.acquire(frame.length);
+    const payload = out.subarray(HEADER_BYTES, tagAt);
+    try {
+      openInto(this.key, this.nonce, frame.subarray(0, HEADER_BYTES), frame.subarray(HEADER_BYTES, tagAt), frame.subarray(tagAt), payload);
+    } catch (err) {
+      framePool.release(out);
+      throw authFailed(err);
+    }
+    return payload;
   }
 }
 
@@ -225,10 +248,21 @@ export class FrameReader {
           this.need = frameSizeFromHeader(this.peekWord(), this.acceptPlain);
         }
         if (this.buffered < this.need) return this.startAssembly();
-        frame = this.take(this.need);
+        const n = this.need;
         this.need = -1;
-        const payload = this.opener.open(frame);
-        frame = null; // the handler owns it now
+        const first = this.chunks[0]!;
+        let payload: Buffer;
+        if (first.buffer === this.transient && first.length >= n && first.readUInt32BE(0) < PLAIN_FLAG) {
+          // Inside the read buffer and encrypted: decrypted straight out of it, no copy first.
+          this.buffered -= n;
+          if (first.length === n) this.chunks.shift();
+          else this.chunks[0] = first.subarray(n);
+          payload = this.opener.openOutOf(first.subarray(0, n));
+        } else {
+          frame = this.take(n);
+          payload = this.opener.open(frame);
+          frame = null; // the handler owns it now
+        }
         this.handlers.frame(payload);
       } catch (err) {
         if (frame) framePool.release(frame);

@@ -15,8 +15,11 @@ import net from 'node:net';
  * it is, and reads are plain 'data' events.
  */
 
-/** Bytes per read: several frames' worth, so a busy link needs few system calls. */
-export const READ_BUFFER_BYTES = 256 * 1024;
+/**
+ * Bytes per read: several frames' worth, so a busy link needs few system calls, and most
+ * frames lie whole inside one read (those are decrypted straight out of it: frames.ts).
+ */
+export const READ_BUFFER_BYTES = 1024 * 1024;
 
 /** Where the bytes of one read go; `view` is overwritten by the next read. */
 export type ReadSink = (view: Buffer) => void;
