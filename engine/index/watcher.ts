@@ -1,9 +1,10 @@
-import { FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { EventEmitter } from 'node:events';
 import { readFileSync, promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { IGNORE_FILE, toRelPath } from '../model/paths.js';
+import { DirectoryWatcher } from './directory-watcher.js';
 import type { IgnoreRules } from './ignore.js';
 
 export interface WatcherOptions {
@@ -45,81 +46,6 @@ export interface WatcherEvents {
    */
   eventsMayBeLost: [];
   error: [err: ShoalError];
-}
-
-type ReaddirpOptions = NonNullable<Parameters<FSWatcher['_readdirp']>[1]>;
-/** chokidar's NodeFsHandler._handleRead(directory, initialAdd, wh, target, dir, depth, throttler). */
-type HandleRead = (directory: string, initialAdd: boolean, ...rest: unknown[]) => Promise<unknown> | undefined;
-/** A folder with events is re-read at most this often (see DirectoryWatcher.throttleRereads). */
-const REREAD_MS = 250;
-type Tester = Extract<NonNullable<ReaddirpOptions['fileFilter']>, (...args: never[]) => unknown>;
-
-/**
- * chokidar for a watcher that watches directories only (isIgnored drops everything else),
- * with one cost removed. Whenever anything changes in a watched directory, chokidar re-reads
- * that directory (at most once a second) to find new subdirectories, lstat()s every entry,
- * and runs each through its path filters. While thousands of files arrive in a few folders
- * that is quadratic: measured on 10,000 received files in 110 folders, ~110,000 lstat calls
- * plus path work, ~3.5 s of the receiver's CPU, and the libuv thread pool so busy that the
- * receiver's own writes and fsyncs queued behind them. Here the listing's own entry types
- * (readdir with file types; Node falls back to lstat where a file system does not give
- * them) stand in for those stats, and files are skipped at once: isIgnored would drop
- * each of them anyway. A new directory is stat'ed by chokidar when it starts watching it.
- * (test/index-watcher.test.ts covers new, nested and symlinked directories.)
- */
-class DirectoryWatcher extends FSWatcher {
-  constructor(opts: ConstructorParameters<typeof FSWatcher>[0]) {
-    super(opts);
-    this.throttleRereads();
-  }
-
-  /**
-   * chokidar re-reads a folder on every event in it, and again at the end of a read if
-   * events came meanwhile: while files land in a folder it is listed back to back (measured:
-   * 10,000 files landing in 110 folders cost the watcher ~200 us of CPU per file, half of it
-   * listing). Those listings only look for new subfolders, so here a folder is re-read at
-   * once on the first event, then at most once per REREAD_MS while events keep coming (one
-   * read at the end of each window that had events). A new subfolder's own watch is set up
-   * up to REREAD_MS later; files written into it meanwhile are found when the folder model
-   * looks inside it (local-changes.ts lookInside).
-   */
-  private throttleRereads(): void {
-    const handler = (this as unknown as { _nodeFsHandler?: { _handleRead?: HandleRead } })._nodeFsHandler;
-    const read = handler?._handleRead;
-    if (!handler || typeof read !== 'function') return; // another chokidar: its own pace
-    const windows = new Map<string, { again: Parameters<HandleRead> | null }>();
-    const throttled: HandleRead = (...args) => {
-      const [directory, initialAdd, , target] = args;
-      if (initialAdd) return read.apply(handler, args); // setting up: every read counts
-      const key = `${directory}\0${String(target)}`;
-      const open = windows.get(key);
-      if (open) {
-        open.again = args;
-        return undefined;
-      }
-      const w = { again: null as Parameters<HandleRead> | null };
-      windows.set(key, w);
-      setTimeout(() => {
-        windows.delete(key);
-        if (w.again && !this.closed) void throttled(...w.again);
-      }, REREAD_MS).unref();
-      return read.apply(handler, args);
-    };
-    handler._handleRead = throttled;
-  }
-
-  override _readdirp(root: string, opts: ReaddirpOptions = {}): ReturnType<FSWatcher['_readdirp']> {
-    const { directoryFilter } = opts;
-    // chokidar passes a function; anything else keeps its stat-every-entry default.
-    if (typeof directoryFilter !== 'function') return super._readdirp(root, opts);
-    const dirsWithStats: Tester = (entry) => {
-      // The filter sees each entry before chokidar's handlers do (the same object).
-      const e = entry as { stats?: unknown; dirent?: unknown };
-      e.stats ??= e.dirent;
-      return directoryFilter(entry);
-    };
-    return super._readdirp(root, { ...opts, alwaysStat: false, fileFilter: () => false, directoryFilter: dirsWithStats });
-  }
 }
 
 interface Pending {

@@ -6,6 +6,7 @@ import type { ChunkLocator } from './locator.js';
 import type { PeerLink } from './peer-link.js';
 import { copyLocalChunks, newJob, splitLocal, type Job } from './pull-job.js';
 import { extendsRecord, type FileRecord } from './record.js';
+import { WantedFiles } from './wanted.js';
 
 /**
  * Downloads the files a folder needs. Per file: resume what a `.!sync` temp already holds,
@@ -80,9 +81,7 @@ export class Puller {
    * leave in batches (one write and TCP segment each) rather than one per returned chunk.
    */
   private readonly windowFull = new Set<string>();
-  private readonly wanted = new Map<string, FileRecord>();
-  /** Sum of the wanted records' sizes (pendingBytes is polled by the API). */
-  private wantedBytes = 0;
+  private readonly wanted = new WantedFiles();
   private pumpScheduled = false;
   private closed = false;
   private previewSweep: NodeJS.Timeout | null = null;
@@ -105,7 +104,7 @@ export class Puller {
       if (job.record.preview && !job.failed && extendsRecord(record, job.record)) this.extend(job, record);
       else this.cancel(p);
     }
-    this.setWanted(p, record);
+    this.wanted.set(p, record);
     if (!this.queued.has(p) && !this.jobs.has(p)) {
       this.queued.add(p);
       this.queue.push(p);
@@ -160,7 +159,7 @@ export class Puller {
 
   /** Stop pulling a path (it changed locally or was deleted). */
   cancel(p: string): void {
-    this.unwant(p);
+    this.wanted.delete(p);
     const job = this.jobs.get(p);
     if (job && !job.finalizing) {
       job.failed = true;
@@ -175,21 +174,9 @@ export class Puller {
 
   /** Bytes of the wanted files still to arrive: their sizes less what active jobs have. */
   get pendingBytes(): number {
-    let n = this.wantedBytes;
+    let n = this.wanted.bytes;
     for (const [p, job] of this.jobs) if (this.wanted.get(p) === job.record) n -= Math.min(job.doneBytes, job.record.size);
     return n;
-  }
-
-  private setWanted(p: string, record: FileRecord): void {
-    this.wantedBytes += record.size - (this.wanted.get(p)?.size ?? 0);
-    this.wanted.set(p, record);
-  }
-
-  private unwant(p: string, only?: FileRecord): void {
-    const r = this.wanted.get(p);
-    if (!r || (only && r !== only)) return;
-    this.wantedBytes -= r.size;
-    this.wanted.delete(p);
   }
 
   isPulling(p: string): boolean {
@@ -198,7 +185,7 @@ export class Puller {
 
   /** The versions wanted on disk and not there yet. */
   wantedRecords(): Iterable<FileRecord> {
-    return this.wanted.values();
+    return this.wanted.records();
   }
 
   /** Bytes of a wanted file still to arrive (0 when not wanted). */
@@ -467,7 +454,7 @@ export class Puller {
   /** The file is in place: forget the job and tell the host. */
   private async done(job: Job, stat: LandedStat): Promise<void> {
     this.jobs.delete(job.record.path);
-    this.unwant(job.record.path, job.record);
+    this.wanted.delete(job.record.path, job.record);
     await this.host.onPulled(job.record, {
       fromPeers: [...job.fromPeers],
       copiedBytes: job.copiedBytes,
@@ -490,7 +477,7 @@ export class Puller {
     if (job.failed) return;
     job.failed = true;
     if (this.jobs.get(job.record.path) === job) this.jobs.delete(job.record.path);
-    this.unwant(job.record.path, job.record);
+    this.wanted.delete(job.record.path, job.record);
     const data = toErrorData(err);
     // On DISK_FULL the partial temp goes: kept, it would keep the disk full for every other file.
     void job.asm?.abort({ keepTemp: data.code !== 'DISK_FULL' }).catch(() => undefined);
