@@ -16,10 +16,12 @@ import net from 'node:net';
  */
 
 /**
- * Bytes per read: several frames' worth, so a busy link needs few system calls, and most
- * frames lie whole inside one read (those are decrypted straight out of it: frames.ts).
+ * Bytes per read: several frames' worth, so a busy link needs few system calls (frames that
+ * lie whole inside one read are decrypted straight out of it: frames.ts). Not more: a
+ * download limit paces reading, and one read is the smallest step it can take (with 1 MiB,
+ * a limited link moved in bursts that a pause could not stop in time).
  */
-export const READ_BUFFER_BYTES = 1024 * 1024;
+export const READ_BUFFER_BYTES = 256 * 1024;
 
 /** Where the bytes of one read go; `view` is overwritten by the next read. */
 export type ReadSink = (view: Buffer) => void;
