@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2
 // The shebang's environment and flags are engine/process-tuning.ts's (why: see there).
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,7 @@ Stop the daemon with Ctrl-C, SIGTERM, or GET /api?method=shutdown.
  * generation (up to 3 x 16 MiB semi-spaces) then stays committed and doubles the resident
  * memory of an idle daemon; small semi-spaces keep it under 100 MiB at a negligible cost.
  */
-v8.setFlagsFromString('--max-semi-space-size=1');
+v8.setFlagsFromString('--max-semi-space-size=2');
 
 async function main(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;

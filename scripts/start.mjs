@@ -82,5 +82,5 @@ function startDaemon() {
   console.log(`Web UI:   http://${webui.listen}/gui  (login ${webui.login} / ${webui.password})`);
   console.log(`HTTP API: http://${webui.listen}/api?method=get_version`);
   console.log(`Add a folder: curl -u ${webui.login}:${webui.password} "http://${webui.listen}/api?method=add_folder&dir=/path/to/folder"`);
-  runForeground(process.execPath, ['--max-semi-space-size=1', '--import', 'tsx', path.join(root, 'engine/cli.ts'), '--config', configFile], { cwd: root });
+  runForeground(process.execPath, ['--max-semi-space-size=2', '--import', 'tsx', path.join(root, 'engine/cli.ts'), '--config', configFile], { cwd: root });
 }

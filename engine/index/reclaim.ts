@@ -5,7 +5,7 @@ import { dropIdleBuffers } from './hasher.js';
 
 /**
  * A full scan that hashed many files leaves tens of MiB of dead objects in V8's old space
- * (with 1 MiB semi-spaces most short-lived scan objects get promoted there). V8 would free
+ * (with small semi-spaces many short-lived scan objects get promoted there). V8 would free
  * them at some later major GC; until then they count in the daemon's resident memory
  * (measured: old space 51 MiB, 31 MiB of it live, after indexing 10,000 files).
  */
