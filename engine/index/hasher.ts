@@ -6,7 +6,7 @@ import { type ChunkRef } from '../model/record.js';
 import { chunkHash, chunkHashEquals as hashEquals } from './chunk-hash.js';
 import { ChunkHasher } from './chunk-hasher.js';
 import { PARTIAL_EVERY, PartialChunks, WORKER_MIN_SIZE, hashWorker } from './hash-pool.js';
-import { O_READ, SMALL_FILE, fsError, readSmallSync, sameFile, type HashResult } from './small-read.js';
+import { O_READ, SMALL_FILE, fsError, hashResult, readSmallSync, type HashResult } from './small-read.js';
 
 export { SMALL_FILE, fsError, type HashResult };
 import { syncIo } from '../util/sync-io.js';
@@ -253,13 +253,5 @@ export function chunkHashEquals(buf: Uint8Array, expected: Uint8Array): boolean 
 
 /** The hash of `pos` bytes read from a file stat'ed as `before` (expected `size`). */
 async function resultOf(absPath: string, before: Stats, chunks: ChunkRef[], pos: number, size: number): Promise<HashResult> {
-  const after = await statOrNull(absPath);
-  return {
-    chunks,
-    size: pos,
-    mtimeMs: Math.floor(before.mtimeMs),
-    ino: before.ino,
-    mode: before.mode & 0o7777,
-    changedDuringHash: pos !== size || !after || !sameFile(before, after),
-  };
+  return hashResult(before, await statOrNull(absPath), chunks, pos, size);
 }

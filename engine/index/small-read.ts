@@ -57,15 +57,7 @@ export function readSmallSync(absPath: string, buf: Buffer, hasher: ChunkHasher)
     const pos = size > 0 ? fs.readSync(fd, buf, 0, size, 0) : 0;
     hasher.push(buf.subarray(0, pos));
     const chunks = hasher.finish();
-    const after = fs.statSync(absPath, { throwIfNoEntry: false }) ?? null;
-    return {
-      chunks,
-      size: pos,
-      mtimeMs: Math.floor(before.mtimeMs),
-      ino: before.ino,
-      mode: before.mode & 0o7777,
-      changedDuringHash: pos !== size || !after || !sameFile(before, after),
-    };
+    return hashResult(before, fs.statSync(absPath, { throwIfNoEntry: false }) ?? null, chunks, pos, size);
   } catch (err) {
     throw err instanceof ShoalError ? err : fsError(err, absPath);
   } finally {
@@ -77,8 +69,23 @@ export function readSmallSync(absPath: string, buf: Buffer, hasher: ChunkHasher)
   }
 }
 
+/**
+ * The hash of `pos` bytes read from a file stat'ed as `before` (expected `size` bytes) and
+ * as `after` once read (null: gone).
+ */
+export function hashResult(before: Stats, after: Stats | null, chunks: ChunkRef[], pos: number, size: number): HashResult {
+  return {
+    chunks,
+    size: pos,
+    mtimeMs: Math.floor(before.mtimeMs),
+    ino: before.ino,
+    mode: before.mode & 0o7777,
+    changedDuringHash: pos !== size || !after || !sameFile(before, after),
+  };
+}
+
 /** Same inode, size, mtime and ctime (ctime also catches a write that restored the mtime). */
-export function sameFile(a: Stats, b: Stats): boolean {
+function sameFile(a: Stats, b: Stats): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
