@@ -96,7 +96,9 @@ export function putBatchSync(jobs: readonly PutJob[]): PutOutcome[] {
   out.forEach((o, i) => {
     if (!('result' in o) || o.result.tempAbs) return;
     const dir = path.dirname(o.result.targetAbs);
-    dirs.set(dir, [...(dirs.get(dir) ?? []), i]);
+    const files = dirs.get(dir);
+    if (files) files.push(i);
+    else dirs.set(dir, [i]);
   });
   for (const [dir, which] of dirs) {
     try {

@@ -38,7 +38,7 @@ interface Waiting {
 class WritePool {
   private readonly slots: Slot[] = [];
   private readonly pending = new Map<number, { files: Waiting[]; slot: Slot }>();
-  private waiting: Waiting[] = [];
+  private readonly waiting: Waiting[] = [];
   private nextId = 1;
   private dispatchScheduled = false;
   private idleTimer: NodeJS.Timeout | null = null;
