@@ -4,7 +4,7 @@ import { isProgrammerError } from '../errors.js';
 import type { Entry, LocalStat } from './entry.js';
 import type { SyncFolder } from './folder.js';
 import type { PartialHit, ScanHit } from './host.js';
-import { UNSIGNED, extendsRecord, type ChunkRef, type FileRecord } from './record.js';
+import { UNSIGNED, type ChunkRef, type FileRecord } from './record.js';
 import { IGNORE_FILE } from './paths.js';
 import { checkRootPresent } from './root-marker.js';
 import { bumpVersion, mergeVersions } from './version.js';
@@ -109,10 +109,11 @@ export class LocalChanges {
     if (p.fileSize - p.bytes < PREVIEW_FROM) return;
     if (p.bytes < (this.previewBytes.get(p.path) ?? 0) * PREVIEW_GROWTH) return;
     const e = f.entries.get(p.path);
-    if (e && e.record.kind === 'dir' && !e.record.deleted) return;
-    // Peers already have what our current record begins with (a second hash of a file just
-    // indexed, a file growing at its end): a preview would tell them nothing.
-    if (e && extendsRecord(e.record, { ...e.record, chunks: p.chunks as ChunkRef[] })) return;
+    // Only files new here: peers that hold an earlier version patch it from the chunks they
+    // have, so only its changed chunks move, and previews of it would cost more index bytes
+    // than they save time (measured: an insert of 1 MB into a 1 GiB file, 1.6 MB received
+    // without, up to 2.3 MB with previews of the part after the insert).
+    if (e && !e.record.deleted) return;
     this.previewBytes.set(p.path, p.bytes);
     const base = e ? mergeVersions(e.record.version, e.disk?.version ?? []) : [];
     const preview: FileRecord = {
