@@ -2,7 +2,7 @@
  * Protocol throughput over loopback, sender and receiver in two processes:
  *   node --import tsx bench/protocol-throughput.ts [totalMiB=1024] [frameKiB=256]
  * Pushes `total` bytes of `data` frames from the parent to a forked receiver, once
- * encrypted (ChaCha20-Poly1305) and once plain (LAN, Poly1305 only), and prints MB/s
+ * encrypted (ChaCha20 + Poly1305) and once plain (LAN, Poly1305 only), and prints MB/s
  * (1 MB = 10^6 bytes) plus the CPU time each side spent, the receiver's page faults and
  * how many frame buffers each side had to make (the rest were reused).
  * RX_PROF=DIR writes a --cpu-prof profile of the receiver there.

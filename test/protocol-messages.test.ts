@@ -155,8 +155,10 @@ test('frames: seal/open round-trip in both modes; the plain AAD is the concatena
   assert.deepEqual(a, b);
 });
 
-test('frames: the wire format is IETF ChaCha20-Poly1305 (AAD = header; plain: AAD = header + payload)', () => {
-  // Rebuilt here with node:crypto (OpenSSL), independently of the libsodium code that seals.
+test('frames: the wire format is ChaCha20 then Poly1305 with RFC 8439 keys (tag over header + body)', () => {
+  // Rebuilt here with node:crypto (OpenSSL), independently of the libsodium code that seals:
+  // body = payload XOR ChaCha20 from block 1 (block 0 keys Poly1305), tag = the RFC 8439
+  // AEAD tag with an empty plaintext over header + body as associated data.
   const key = randomBytes(32);
   const sealer = new FrameSealer(key);
   const reference = (counter: number, payload: Buffer, plain: boolean): Buffer => {
@@ -164,13 +166,18 @@ test('frames: the wire format is IETF ChaCha20-Poly1305 (AAD = header; plain: AA
     header.writeUInt32BE((plain ? 0x8000_0000 : 0) + payload.length + 16, 0);
     const nonce = Buffer.alloc(12);
     nonce.writeUInt32BE(counter, 8);
-    const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-    c.setAAD(plain ? Buffer.concat([header, payload]) : header, { plaintextLength: plain ? 0 : payload.length });
-    const body = plain ? payload : c.update(payload);
-    c.final();
-    return Buffer.concat([header, body, c.getAuthTag()]);
+    let body = payload;
+    if (!plain) {
+      // OpenSSL's raw chacha20 takes a 16-byte IV: the 32-bit block counter (LE), then the nonce.
+      const iv = Buffer.concat([Buffer.from([1, 0, 0, 0]), nonce]);
+      body = createCipheriv('chacha20', key, iv).update(payload);
+    }
+    const mac = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+    mac.setAAD(Buffer.concat([header, body]), { plaintextLength: 0 });
+    mac.final();
+    return Buffer.concat([header, body, mac.getAuthTag()]);
   };
-  const payloads = [randomBytes(200_000), randomBytes(3), randomBytes(40_000), randomBytes(0)];
+  const payloads = [randomBytes(200_000), randomBytes(3), randomBytes(40_000), randomBytes(0), randomBytes(5), randomBytes(70_000)];
   payloads.forEach((p, i) => {
     const plain = i % 2 === 1;
     assert.deepEqual(Buffer.from(sealer.seal([p.subarray(0, 1), p.subarray(1)], plain)), reference(i, p, plain), `frame ${i}`);

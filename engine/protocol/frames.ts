@@ -1,15 +1,15 @@
 import { ShoalError } from '../errors.js';
-import { TAG_BYTES, checkTagOnly, openInPlace, openInto, sealInPlace as sealBody, tagOnly } from './aead.js';
+import { TAG_BYTES, checkTagOnly, openInto, sealInPlace as sealBody, tagOnly } from './aead.js';
 import { framePool } from './frame-pool.js';
 import { MAX_FRAME } from './types.js';
 
 /**
  * Frames after the handshake: `[u32 BE header][body][16-byte Poly1305 tag]`.
- * Header bits 0..30 = length of body + tag; bit 31 = plain flag. ChaCha20-Poly1305
- * (IETF) with a 96-bit nonce = per-direction frame counter, so frames can be neither
- * reordered, replayed nor dropped. The header is always authenticated:
- *   encrypted: AAD = header, body = ciphertext of the payload;
- *   plain:     AAD = header + payload, empty plaintext, body = the payload in clear.
+ * Header bits 0..30 = length of body + tag; bit 31 = plain flag. ChaCha20 and Poly1305
+ * (aead.ts) with a 96-bit nonce = per-direction frame counter, so frames can be neither
+ * reordered, replayed nor dropped. The tag covers header + body, always:
+ *   encrypted: body = the payload encrypted with ChaCha20, tag over header + ciphertext;
+ *   plain:     body = the payload in clear, tag over header + payload.
  * Plain frames (LAN peers that both opted out of encryption) cost only Poly1305, and
  * flipping the flag breaks the tag, so an attacker cannot switch modes.
  *
@@ -62,7 +62,7 @@ export class FrameSealer {
     setNonce(this.nonce, this.counter++);
     const tag = frame.subarray(at);
     if (plain) tagOnly(this.key, this.nonce, frame.subarray(0, at), tag);
-    else sealBody(this.key, this.nonce, frame.subarray(0, HEADER_BYTES), frame.subarray(HEADER_BYTES, at), tag);
+    else sealBody(this.key, this.nonce, frame.subarray(0, at), HEADER_BYTES, tag);
     return frame;
   }
 }
@@ -109,7 +109,7 @@ export class FrameOpener {
     try {
       // A frame that fails is dropped whole: its payload is never handed out.
       if (plain) checkTagOnly(this.key, this.nonce, frame.subarray(0, tagAt), tag);
-      else openInPlace(this.key, this.nonce, frame.subarray(0, HEADER_BYTES), body, tag);
+      else openInto(this.key, this.nonce, frame.subarray(0, tagAt), HEADER_BYTES, tag, body);
     } catch (err) {
       throw authFailed(err);
     }
@@ -127,7 +127,7 @@ export class FrameOpener {
     const out = framePool.acquire(frame.length);
     const payload = out.subarray(HEADER_BYTES, tagAt);
     try {
-      openInto(this.key, this.nonce, frame.subarray(0, HEADER_BYTES), frame.subarray(HEADER_BYTES, tagAt), frame.subarray(tagAt), payload);
+      openInto(this.key, this.nonce, frame.subarray(0, tagAt), HEADER_BYTES, frame.subarray(tagAt), payload);
     } catch (err) {
       framePool.release(out);
       throw authFailed(err);

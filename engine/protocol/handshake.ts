@@ -38,7 +38,7 @@ export interface HandshakeOutcome {
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Binds the handshake to this protocol: a peer speaking anything else fails at once. */
-const PROLOGUE = Buffer.from('shoal/noise-xx/1');
+const PROLOGUE = Buffer.from('shoal/noise-xx/2');
 /** Hard bound on one handshake message, whatever the pattern. */
 export const MAX_HANDSHAKE_MESSAGE = 1024;
 /** XX with empty payloads: -> e (32); <- e, ee, s, es (32 + 48 + 16); -> s, se (48 + 16). */

@@ -1,7 +1,7 @@
 /**
- * The IETF ChaCha20-Poly1305 AEAD (96-bit nonce) that sodium-native exports but
- * @types/sodium-native does not declare; signatures as for its xchacha20 siblings.
- * Used by engine/protocol/frames.ts. In-place use (ciphertext === message) is supported.
+ * The IETF ChaCha20-Poly1305 AEAD and ChaCha20 stream (96-bit nonce) that sodium-native
+ * exports but @types/sodium-native does not declare; signatures as for their xchacha20
+ * siblings. Used by engine/protocol/aead.ts. In-place use (output === input) is supported.
  */
 import 'sodium-native';
 
@@ -26,4 +26,7 @@ declare module 'sodium-native' {
     npub: Uint8Array,
     key: Uint8Array,
   ): void;
+
+  /** XOR `message` with the key stream starting at 64-byte block `ic`, into `ciphertext` (same length). */
+  export function crypto_stream_chacha20_ietf_xor_ic(ciphertext: Uint8Array, message: Uint8Array, npub: Uint8Array, ic: number, key: Uint8Array): void;
 }
