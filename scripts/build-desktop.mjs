@@ -4,6 +4,7 @@
 //   engine-host.js  the engine's utility process (ESM, plain Node)
 //   hash-worker.js  the engine's hashing worker thread, beside engine-host.js where hash-pool looks
 //   write-worker.js the engine's small-file writing thread (write-pool.ts looks there too)
+//   verify-worker.js the engine's signature-checking thread (record-verifier.ts looks there too)
 //   preload.cjs     the window preload (one CommonJS file: sandboxed preloads cannot import)
 // npm packages stay external (loaded from node_modules at run time: native modules such as
 // sodium-native and classic-level cannot be bundled); the preload bundles everything but electron.
@@ -33,6 +34,7 @@ await Promise.all([
       'engine-host': 'main/engine-host.ts',
       'hash-worker': 'engine/index/hash-worker.ts',
       'write-worker': 'engine/transfer/write-worker.ts',
+      'verify-worker': 'engine/model/verify-worker.ts',
     },
     outdir: out,
     platform: 'node',

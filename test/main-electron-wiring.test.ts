@@ -128,7 +128,7 @@ test('Electron main wiring (fake electron, real engine host process)', { timeout
   // An app directory laid out like the package: dist-electron/, renderer/dist/, assets/.
   const app = tempDir('shoal-wiring-');
   fs.mkdirSync(path.join(app, 'dist-electron'));
-  for (const f of ['engine-host.js', 'hash-worker.js']) fs.symlinkSync(path.join(ROOT, 'dist-electron', f), path.join(app, 'dist-electron', f));
+  for (const f of ['engine-host.js', 'hash-worker.js', 'write-worker.js', 'verify-worker.js']) fs.symlinkSync(path.join(ROOT, 'dist-electron', f), path.join(app, 'dist-electron', f));
   fs.symlinkSync(path.join(ROOT, 'assets'), path.join(app, 'assets'));
   fs.mkdirSync(path.join(app, 'renderer', 'dist'), { recursive: true });
   fs.writeFileSync(path.join(app, 'renderer', 'dist', 'index.html'), '<!doctype html><title>Shoal</title>');

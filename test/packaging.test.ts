@@ -134,7 +134,7 @@ test('package.json "main" is the bundled Electron main, which exists after the b
   assert.equal(pkg.main, 'dist-electron/main.js');
   assert.ok(fs.existsSync(path.join(ROOT, pkg.main)), 'main entry built');
   assert.equal(pkg.bin.shoal, 'dist/engine/cli.js');
-  for (const f of ['engine-host.js', 'hash-worker.js', 'write-worker.js', 'preload.cjs']) assert.ok(fs.existsSync(path.join(ROOT, 'dist-electron', f)), f);
+  for (const f of ['engine-host.js', 'hash-worker.js', 'write-worker.js', 'verify-worker.js', 'preload.cjs']) assert.ok(fs.existsSync(path.join(ROOT, 'dist-electron', f)), f);
 });
 
 test('the bundles load only Node built-ins, electron and shipped dependencies', () => {
@@ -147,7 +147,7 @@ test('the bundles load only Node built-ins, electron and shipped dependencies', 
       (m) => (m[1] ?? m[2] ?? m[3])!,
     );
   const pkgName = (s: string) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!);
-  for (const file of ['main.js', 'engine-host.js', 'hash-worker.js', 'write-worker.js']) {
+  for (const file of ['main.js', 'engine-host.js', 'hash-worker.js', 'write-worker.js', 'verify-worker.js']) {
     const text = fs.readFileSync(path.join(ROOT, 'dist-electron', file), 'utf8');
     for (const spec of specifiers(text)) {
       // hash-pool's branch for running from TypeScript sources (never taken in a bundle,

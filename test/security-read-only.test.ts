@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { isSynced } from '../engine/model/entry.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { encodeRecord } from '../engine/model/record.js';
+import { recordVerifier } from '../engine/model/record-verifier.js';
 import type { Message } from '../engine/protocol/messages.js';
 import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
 import { listFiles, readIf, share, startEngine, stopAll, tempDir, waitFor, type TestEngine } from './helpers/engines.js';
@@ -200,6 +201,42 @@ describe('a read-only peer can never change anyone\u2019s files', () => {
       assert.equal(folderA().entries.has('planted.txt'), false);
       assert.equal(fs.existsSync(path.join(dirA, 'planted.txt')), false);
       assert.equal(text(dirR, 'keep.txt'), 'original keep', 'nor did anything reach R');
+    } finally {
+      spy.destroy();
+    }
+  });
+
+  it('a big forged index (checked on the verifier worker) is rejected whole, in order with what follows it', async () => {
+    const { spy } = await joinedSpy('mass-forger');
+    try {
+      const before = snapshot(dirA);
+      const sigsBefore = ['victim.txt', 'keep.txt'].map(sigOnA);
+      const wrongKey = randomSigningKey();
+      const tag = crypto.randomBytes(3).toString('hex');
+      const forged: FileRecord[] = [];
+      for (let i = 0; i < 300; i++) forged.push(forgedRecord(keys.folderId, wrongKey, `mass-${tag}/planted ${i}.txt`, Buffer.from(`evil ${i}`)));
+      forged.push(forgedRecord(keys.folderId, wrongKey, 'victim.txt', Buffer.from('evil')));
+      const checkedBefore = recordVerifier.checkedOnWorker;
+      const errorsBefore = a!.events.length;
+      spy.frame(rawIndex(keys.folderId, forged.map(encodeRecord), false));
+      // A small forged message right behind it is applied after it, not before.
+      spy.frame(rawIndex(keys.folderId, [encodeRecord(forgedRecord(keys.folderId, wrongKey, 'keep.txt', null))], false));
+      const badReports = (): string[] =>
+        a!.events
+          .slice(errorsBefore)
+          .filter((e) => e.event === 'error' && (e.payload as { code: string }).code === 'BAD_SIGNATURE')
+          .map((e) => (e.payload as { message: string }).message);
+      await waitFor('A reports both forged messages', () => badReports().length >= 2);
+      assert.match(badReports()[0]!, /301 change/, 'the big one first, every record refused');
+      assert.match(badReports()[1]!, /1 change/);
+      assert.ok(recordVerifier.checkedOnWorker >= checkedBefore + 301, 'the big index was checked on the worker');
+      await barrier();
+      assert.deepEqual(['victim.txt', 'keep.txt'].map(sigOnA), sigsBefore, "A's records are A's");
+      const now = snapshot(dirA);
+      now.delete('barrier.txt');
+      before.delete('barrier.txt');
+      assert.deepEqual(now, before, "A's files are untouched");
+      assert.equal(fs.existsSync(path.join(dirA, `mass-${tag}`)), false, 'nothing was planted');
     } finally {
       spy.destroy();
     }

@@ -13,6 +13,7 @@ import { Puller } from './puller.js';
 import { FolderCounts } from './counts.js';
 import { downloadsFrom, uploadsTo, type QueueFile } from './queue.js';
 import { SIG_BYTES, isSigned, sameRecord, signInPlace, verifyRecord, type FileRecord } from './record.js';
+import { IndexIntake } from './index-intake.js';
 import { slabBytes } from '../index/slab.js';
 import { RemoteChanges } from './remote-changes.js';
 import { UploadTracker } from './upload-tracker.js';
@@ -59,6 +60,8 @@ export class SyncFolder {
   private hadWork = false;
   /** Files, size and what peers lack, kept current per changed path (polled by the API). */
   private readonly counts = new FolderCounts();
+  /** Peers' index messages, signatures checked, applied in order (applyIndex). */
+  private readonly intake: IndexIntake;
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
     this.prefs = { ...setup.prefs };
@@ -71,6 +74,7 @@ export class SyncFolder {
     this.local = new LocalChanges(this);
     this.remote = new RemoteChanges(this);
     this.puller = new Puller(this.remote.pullHost());
+    this.intake = new IndexIntake(setup.keys, (r) => this.holdsSame(r), this.applyIndex, (err) => this.reportError(err));
   }
 
   get keys() {
@@ -186,27 +190,33 @@ export class SyncFolder {
   }
 
   onIndex(peerId: string, records: FileRecord[], complete: boolean): void {
+    if (!this.peers.has(peerId) || this.closed || this.error) return;
+    this.intake.receive(peerId, records, complete);
+  }
+
+  /** A peer's index message, its signatures checked (verdicts, see index-intake.ts) or to be checked here. */
+  private readonly applyIndex = (peerId: string, records: FileRecord[], verdicts: (boolean | undefined)[] | null, complete: boolean): void => {
     const peer = this.peers.get(peerId);
     if (!peer || this.closed || this.error) return;
     let bad = 0;
-    for (const r of records) {
+    records.forEach((r, i) => {
       // A record identical to one we hold (a peer confirming what it got from us) was
       // verified or signed here already: no need to check its signature again.
-      const known = this.entries.get(r.path)?.record;
-      if (!(known && sameRecord(known, r)) && !verifyRecord(this.keys.folderId, this.keys.publicKey, r)) {
+      const ok = verdicts?.[i] ?? (this.holdsSame(r) || verifyRecord(this.keys.folderId, this.keys.publicKey, r));
+      if (!ok) {
         bad++;
-        continue;
+        return;
       }
       if (r.preview) {
         peer.previews.set(r.path, r);
         this.remote.considerPreview(r);
-        continue;
+        return;
       }
       peer.previews.delete(r.path);
       peer.index.set(r.path, r);
       this.counts.touchPeer(peerId, r.path);
       this.remote.consider(r, peerId);
-    }
+    });
     if (bad > 0) {
       this.reportError(
         new ShoalError('BAD_SIGNATURE', `${peer.link.name} sent ${bad} change(s) not signed with this folder's key; they were ignored.`),
@@ -216,6 +226,11 @@ export class SyncFolder {
     if (complete) peer.complete = true;
     this.puller.kick();
     this.maybeFinished();
+  };
+
+  private holdsSame(r: FileRecord): boolean {
+    const known = this.entries.get(r.path)?.record;
+    return !!known && sameRecord(known, r);
   }
 
   /** Read a chunk a peer asked for into `into` (req.size bytes), after checking the request. */
@@ -304,7 +319,7 @@ export class SyncFolder {
   }
 
   maybeFinished(): void {
-    if (!this.hadWork || this.puller.pendingCount > 0 || this.remote.heldCount > 0 || this.indexing) return;
+    if (!this.hadWork || this.puller.pendingCount > 0 || this.remote.heldCount > 0 || this.indexing || this.intake.pending > 0) return;
     this.hadWork = false;
     this.host.emit('syncFinished', { folder: this.id, dir: this.root, at: this.host.now() });
   }

@@ -135,7 +135,8 @@ export function decodeRecord(buf: Buffer): FileRecord {
   return r;
 }
 
-function signedBytes(folderId: Buffer, r: FileRecord): Buffer {
+/** The bytes a record's signature covers: a tag, the folder id and the record without its signature. */
+export function signedBytes(folderId: Buffer, r: FileRecord): Buffer {
   const w = new Writer(128 + r.chunks.length * 36);
   w.raw(Buffer.from('shoal/record/v1')).raw(folderId);
   writeBody(w, r);

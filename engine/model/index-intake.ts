@@ -1,0 +1,69 @@
+import type { FileRecord } from './record.js';
+import { WORKER_FROM, recordVerifier } from './record-verifier.js';
+
+/**
+ * Index messages from peers, applied strictly in the order they arrived, once the
+ * signatures of their records have been checked. A big index (a first sync) is checked on
+ * the verifier's worker while the engine's thread goes on with other work; a message with
+ * a few changed records, when nothing is queued ahead of it, is checked and applied at once,
+ * so a single change is never delayed.
+ *
+ * verdicts[i] tells whether records[i]'s signature verified; undefined where it was not
+ * checked because the record equalled one we held when it arrived: the folder compares
+ * again when applying and checks the signature itself if that no longer holds.
+ */
+export type ApplyIndex = (peerId: string, records: FileRecord[], verdicts: (boolean | undefined)[] | null, complete: boolean) => void;
+
+export class IndexIntake {
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  constructor(
+    private readonly keys: { folderId: Buffer; publicKey: Buffer },
+    /** Is this record identical to one we hold (signed or checked here already)? */
+    private readonly known: (r: FileRecord) => boolean,
+    private readonly apply: ApplyIndex,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Index messages received but not applied yet. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  receive(peerId: string, records: FileRecord[], complete: boolean): void {
+    const unknown: number[] = [];
+    records.forEach((r, i) => {
+      if (!this.known(r)) unknown.push(i);
+    });
+    if (this.queued === 0 && unknown.length < WORKER_FROM) {
+      this.apply(peerId, records, null, complete);
+      return;
+    }
+    this.queued++;
+    const checked = recordVerifier.verify(
+      this.keys.folderId,
+      this.keys.publicKey,
+      unknown.map((i) => records[i]!),
+    );
+    const done = (verdicts: (boolean | undefined)[] | null): void => {
+      this.queued--;
+      try {
+        this.apply(peerId, records, verdicts, complete);
+      } catch (err) {
+        this.onError(err);
+      }
+    };
+    this.chain = this.chain.then(
+      () =>
+        checked.then(
+          (ok) => {
+            const verdicts: (boolean | undefined)[] = new Array(records.length);
+            unknown.forEach((i, k) => (verdicts[i] = ok[k]));
+            done(verdicts);
+          },
+          () => done(null), // checked on this thread while applying instead
+        ),
+    );
+  }
+}
