@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { isSynced } from '../engine/model/entry.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { encodeRecord } from '../engine/model/record.js';
+import { MAX_QUEUED } from '../engine/model/index-intake.js';
 import { recordVerifier } from '../engine/model/record-verifier.js';
 import type { Message } from '../engine/protocol/messages.js';
 import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
@@ -237,6 +238,34 @@ describe('a read-only peer can never change anyone\u2019s files', () => {
       before.delete('barrier.txt');
       assert.deepEqual(now, before, "A's files are untouched");
       assert.equal(fs.existsSync(path.join(dirA, `mass-${tag}`)), false, 'nothing was planted');
+    } finally {
+      spy.destroy();
+    }
+  });
+
+  it('a flood of big forged index messages is checked in order while the sender is made to wait; nothing is lost or planted', async () => {
+    const { spy } = await joinedSpy('flooder');
+    try {
+      const wrongKey = randomSigningKey();
+      const tag = crypto.randomBytes(3).toString('hex');
+      const MESSAGES = 3 * MAX_QUEUED;
+      const errorsBefore = a!.events.length;
+      for (let m = 0; m < MESSAGES; m++) {
+        const forged: FileRecord[] = [];
+        for (let i = 0; i < 40; i++) forged.push(forgedRecord(keys.folderId, wrongKey, `flood-${tag}/m${m}/f${i}.txt`, Buffer.from('x')));
+        spy.frame(rawIndex(keys.folderId, forged.map(encodeRecord), false));
+      }
+      const reports = (): string[] =>
+        a!.events
+          .slice(errorsBefore)
+          .filter((e) => e.event === 'error' && (e.payload as { code: string }).code === 'BAD_SIGNATURE')
+          .map((e) => (e.payload as { message: string }).message);
+      await waitFor('A reports every forged message', () => reports().length >= MESSAGES, 20_000);
+      assert.equal(reports().length, MESSAGES);
+      assert.ok(reports().every((m) => /40 change/.test(m)), 'each message refused whole');
+      await barrier();
+      assert.equal(fs.existsSync(path.join(dirA, `flood-${tag}`)), false, 'nothing was planted');
+      assert.equal(spy.lastError(), undefined, 'the sender was slowed down, not cut off');
     } finally {
       spy.destroy();
     }

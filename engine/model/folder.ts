@@ -189,9 +189,10 @@ export class SyncFolder {
     }
   }
 
-  onIndex(peerId: string, records: FileRecord[], complete: boolean): void {
-    if (!this.peers.has(peerId) || this.closed || this.error) return;
-    this.intake.receive(peerId, records, complete);
+  /** A peer's index message. A promise: stop reading from that peer until it resolves (index-intake.ts). */
+  onIndex(peerId: string, records: FileRecord[], complete: boolean): Promise<void> | undefined {
+    if (!this.peers.has(peerId) || this.closed || this.error) return undefined;
+    return this.intake.receive(peerId, records, complete);
   }
 
   /** A peer's index message, its signatures checked (verdicts, see index-intake.ts) or to be checked here. */

@@ -14,9 +14,18 @@ import { WORKER_FROM, recordVerifier } from './record-verifier.js';
  */
 export type ApplyIndex = (peerId: string, records: FileRecord[], verdicts: (boolean | undefined)[] | null, complete: boolean) => void;
 
+/**
+ * Messages queued before the sender is asked to wait: reading from its connection pauses
+ * until the queue is shorter again (each message holds up to MAX_INDEX_RECORDS records, so
+ * a peer sending faster than signatures can be checked never fills our memory).
+ */
+export const MAX_QUEUED = 8;
+
 export class IndexIntake {
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
+  /** Resolved when the queue is under MAX_QUEUED again (see receive). */
+  private roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly keys: { folderId: Buffer; publicKey: Buffer },
@@ -31,14 +40,18 @@ export class IndexIntake {
     return this.queued;
   }
 
-  receive(peerId: string, records: FileRecord[], complete: boolean): void {
+  /**
+   * Take one index message. Returns a promise when the queue is full: the caller stops
+   * reading from that peer until it resolves.
+   */
+  receive(peerId: string, records: FileRecord[], complete: boolean): Promise<void> | undefined {
     const unknown: number[] = [];
     records.forEach((r, i) => {
       if (!this.known(r)) unknown.push(i);
     });
     if (this.queued === 0 && unknown.length < WORKER_FROM) {
       this.apply(peerId, records, null, complete);
-      return;
+      return undefined;
     }
     this.queued++;
     const checked = recordVerifier.verify(
@@ -48,6 +61,7 @@ export class IndexIntake {
     );
     const done = (verdicts: (boolean | undefined)[] | null): void => {
       this.queued--;
+      if (this.queued < MAX_QUEUED) for (const wake of this.roomWaiters.splice(0)) wake();
       try {
         this.apply(peerId, records, verdicts, complete);
       } catch (err) {
@@ -65,5 +79,7 @@ export class IndexIntake {
           () => done(null), // checked on this thread while applying instead
         ),
     );
+    if (this.queued < MAX_QUEUED) return undefined;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 }

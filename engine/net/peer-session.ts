@@ -77,6 +77,18 @@ export class PeerSession {
     }
   }
 
+  /** Reading from this peer is paused while any of these is pending (a folder's full index queue). */
+  private readonly readingHeld = new Set<Promise<void>>();
+
+  private pauseUntil(wait: Promise<void>): void {
+    if (this.readingHeld.size === 0) this.conn.pauseReading();
+    this.readingHeld.add(wait);
+    void wait.then(() => {
+      this.readingHeld.delete(wait);
+      if (this.readingHeld.size === 0) this.conn.resumeReading();
+    });
+  }
+
   private route(msg: Message): void {
     switch (msg.type) {
       case 'join':
@@ -86,7 +98,8 @@ export class PeerSession {
       case 'index': {
         const link = this.joined.get(msg.folderId.toString('hex'));
         if (!link) throw new ShoalError('PROTOCOL_ERROR', 'Index for a folder that is not shared on this connection');
-        link.folder.onIndex(this.id, msg.records, msg.complete);
+        const wait = link.folder.onIndex(this.id, msg.records, msg.complete);
+        if (wait) this.pauseUntil(wait);
         return;
       }
       case 'request':
