@@ -1,5 +1,4 @@
-import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../util/module-worker.js';
+import { OnDemandWorker } from '../util/on-demand-worker.js';
 import { HASH_BYTES, type ChunkRef } from '../model/record.js';
 import type { HashJob, SmallOutcome, WorkerReply } from './hash-worker.js';
 import type { HashResult } from './small-read.js';
@@ -69,7 +68,11 @@ interface Job {
  * (small files, signing, the index store), instead of taking turns with it.
  */
 class HashWorker {
-  private worker: Worker | null = null;
+  private readonly worker = new OnDemandWorker<WorkerReply>(import.meta.url, 'hash-worker', IDLE_MS, {
+    reply: (m) => this.onReply(m),
+    failed: (err) => this.fail(err),
+    busy: () => this.jobs.size > 0 || this.smallJobs.size > 0,
+  });
   private readonly jobs = new Map<number, Job>();
   /** Batches of small files sent to the worker, by message id. */
   private readonly smallJobs = new Map<number, SmallWaiter[]>();
@@ -78,7 +81,6 @@ class HashWorker {
   /** The batch being gathered (sent at the next check phase or when full). */
   private gathering: { paths: string[]; waiters: SmallWaiter[] } | null = null;
   private nextId = 1;
-  private idleTimer: NodeJS.Timeout | null = null;
 
   /** A big file is being hashed: callers hash on their own thread meanwhile, so both cores work. */
   get busy(): boolean {
@@ -92,7 +94,7 @@ class HashWorker {
    * through it.
    */
   get takesSmallFiles(): boolean {
-    if (!this.worker) return false;
+    if (!this.worker.running) return false;
     return this.gathering ? this.gathering.paths.length < SMALL_BATCH : this.smallJobs.size < SMALL_BATCHES_AHEAD;
   }
 
@@ -122,7 +124,7 @@ class HashWorker {
     const g = this.gathering;
     if (!g) return;
     this.gathering = null;
-    const w = this.start();
+    const w = this.worker.get();
     const id = this.nextId++;
     this.smallJobs.set(id, g.waiters);
     w.postMessage({ id, small: g.paths } satisfies HashJob);
@@ -140,7 +142,7 @@ class HashWorker {
     signal?: AbortSignal,
     partials?: PartialChunks,
   ): Promise<{ chunks: ChunkRef[]; bytesRead: number }> {
-    const w = this.start();
+    const w = this.worker.get();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const onAbort = (): void => w.postMessage({ cancel: id });
@@ -152,27 +154,8 @@ class HashWorker {
 
   /** Stop the worker now if it has no job (after a big scan: it may not be needed for long). */
   stopIfIdle(): void {
-    const w = this.worker;
-    if (!w || this.jobs.size > 0) return;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    this.worker = null;
-    void w.terminate();
-  }
-
-  private start(): Worker {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    if (this.worker) {
-      this.worker.ref();
-      return this.worker;
-    }
-    const w = spawnModuleWorker(import.meta.url, 'hash-worker');
-    w.on('message', (m: WorkerReply) => this.onReply(m));
-    w.on('error', (err) => this.fail(w, err));
-    w.on('exit', (code) => this.fail(w, new Error(`hash worker exited with code ${code}`)));
-    this.worker = w;
-    return w;
+    if (this.jobs.size > 0 || this.smallJobs.size > 0 || this.gathering) return;
+    this.worker.stop();
   }
 
   private onReply(m: WorkerReply): void {
@@ -221,23 +204,12 @@ class HashWorker {
   }
 
   private idleIfDone(): void {
-    if (this.jobs.size > 0 || this.smallJobs.size > 0 || this.gathering || !this.worker) return;
-    const w = this.worker;
-    w.unref(); // an idle worker never keeps the process alive
-    if (this.idleTimer) clearTimeout(this.idleTimer); // one timer, from the last piece of work
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.worker !== w || this.jobs.size > 0 || this.smallJobs.size > 0) return;
-      this.worker = null;
-      void w.terminate();
-    }, IDLE_MS);
-    this.idleTimer.unref();
+    if (this.jobs.size > 0 || this.smallJobs.size > 0 || this.gathering) return;
+    this.worker.idle();
   }
 
-  /** The worker died (crash, or terminated when idle): fail what it was doing. */
-  private fail(w: Worker, err: Error): void {
-    if (this.worker !== w) return; // one stopped for idleness had no jobs
-    this.worker = null;
+  /** The worker died (crash, or terminated): fail what it was doing. */
+  private fail(err: Error): void {
     for (const [id, job] of this.jobs) {
       job.detach();
       this.jobs.delete(id);

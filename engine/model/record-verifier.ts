@@ -1,5 +1,4 @@
-import type { Worker } from 'node:worker_threads';
-import { spawnModuleWorker } from '../util/module-worker.js';
+import { OnDemandWorker } from '../util/on-demand-worker.js';
 import { SIG_BYTES, signedBytes, verifyRecord, type FileRecord } from './record.js';
 import type { VerifyJob, VerifyReply } from './verify-worker.js';
 
@@ -25,10 +24,13 @@ interface Waiting {
 }
 
 class RecordVerifier {
-  private worker: Worker | null = null;
+  private readonly worker = new OnDemandWorker<VerifyReply>(import.meta.url, 'verify-worker', IDLE_MS, {
+    reply: (m) => this.onReply(m),
+    failed: (err) => this.fail(err),
+    busy: () => this.waiting.size > 0,
+  });
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
-  private idleTimer: NodeJS.Timeout | null = null;
   /** Records checked on the worker so far (tests). */
   checkedOnWorker = 0;
 
@@ -71,7 +73,7 @@ class RecordVerifier {
   }
 
   private send(publicKey: Buffer, packed: Buffer, count: number): Promise<Uint8Array> {
-    const w = this.start();
+    const w = this.worker.get();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -80,46 +82,15 @@ class RecordVerifier {
     });
   }
 
-  private start(): Worker {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    if (this.worker) {
-      this.worker.ref();
-      return this.worker;
-    }
-    const w = spawnModuleWorker(import.meta.url, 'verify-worker');
-    w.on('message', (m: VerifyReply) => this.onReply(m));
-    w.on('error', (err) => this.fail(w, err));
-    w.on('exit', (code) => this.fail(w, new Error(`verify worker exited with code ${code}`)));
-    this.worker = w;
-    return w;
-  }
-
   private onReply(m: VerifyReply): void {
     const waiter = this.waiting.get(m.id);
     if (!waiter) return;
     this.waiting.delete(m.id);
     waiter.resolve(m.ok);
-    if (this.waiting.size === 0) this.armIdle();
+    if (this.waiting.size === 0) this.worker.idle();
   }
 
-  private armIdle(): void {
-    const w = this.worker;
-    if (!w) return;
-    w.unref(); // an idle worker never keeps the process alive
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.worker !== w || this.waiting.size > 0) return;
-      this.worker = null;
-      void w.terminate();
-    }, IDLE_MS);
-    this.idleTimer.unref();
-  }
-
-  private fail(w: Worker, err: Error): void {
-    if (this.worker !== w) return; // one stopped for idleness had nothing to do
-    this.worker = null;
+  private fail(err: Error): void {
     for (const [id, waiter] of this.waiting) {
       this.waiting.delete(id);
       waiter.reject(err);
