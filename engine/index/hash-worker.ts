@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { HASH_BYTES } from '../model/record.js';
+import { HASH_BYTES, type ChunkRef } from '../model/record.js';
 import { ChunkHasher } from './chunk-hasher.js';
 import { READ_SIZE, acquireReadBuffer, releaseReadBuffer } from './read-buffers.js';
 import { SMALL_FILE, readSmallSync } from './small-read.js';
@@ -58,14 +58,22 @@ function hashSmall(absPath: string): SmallOutcome {
   try {
     const r = readSmallSync(absPath, smallBuf, smallHasher);
     if (!r) return { notSmall: true };
-    const first = r.chunks[0]?.hash;
-    const hashes = first ? new Uint8Array(first.buffer, first.byteOffset, r.chunks.length * HASH_BYTES).slice() : new Uint8Array(0);
-    const sizes = r.chunks.map((c) => c.size);
-    return { file: { size: r.size, mtimeMs: r.mtimeMs, ino: r.ino, mode: r.mode, changedDuringHash: r.changedDuringHash, hashes, sizes } };
+    return { file: { size: r.size, mtimeMs: r.mtimeMs, ino: r.ino, mode: r.mode, changedDuringHash: r.changedDuringHash, ...crossing(r.chunks) } };
   } catch (err) {
     const e = err as ShoalError;
     return { error: { code: e instanceof ShoalError ? e.code : 'IO_ERROR', message: String(e?.message ?? err) } };
   }
+}
+
+/**
+ * A file's chunks as they cross back: ChunkHasher.finish() put all hashes in one block, in
+ * order, and exactly those bytes are copied out (slice: a view would take its whole
+ * ArrayBuffer along, e.g. an 8 KiB slab of slab.ts for a file of few chunks).
+ */
+function crossing(chunks: readonly ChunkRef[]): { hashes: Uint8Array; sizes: number[] } {
+  const first = chunks[0]?.hash;
+  const hashes = first ? new Uint8Array(first.buffer, first.byteOffset, chunks.length * HASH_BYTES).slice() : new Uint8Array(0);
+  return { hashes, sizes: chunks.map((c) => c.size) };
 }
 
 function readAt(fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
@@ -101,13 +109,7 @@ async function run(job: Extract<HashJob, { fd: number }>): Promise<void> {
         reportedAt = pos;
       }
     }
-    const chunks = hasher.finish();
-    // finish() put all hashes in one block, in order: send that block.
-    const first = chunks[0]?.hash;
-    // slice(): exactly these bytes cross over (a view would take its whole ArrayBuffer along,
-    // e.g. an 8 KiB slab of slab.ts for a file of few chunks).
-    const hashes = first ? new Uint8Array(first.buffer, first.byteOffset, chunks.length * HASH_BYTES).slice() : new Uint8Array(0);
-    reply = { id, done: pos, hashes, sizes: chunks.map((c) => c.size) };
+    reply = { id, done: pos, ...crossing(hasher.finish()) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     reply = { id, error: { code: e?.code, message: String(e?.message ?? err) } };

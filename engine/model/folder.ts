@@ -12,7 +12,7 @@ import type { ChunkRequest, PeerLink } from './peer-link.js';
 import { Puller } from './puller.js';
 import { FolderCounts } from './counts.js';
 import { downloadsFrom, uploadsTo, type QueueFile } from './queue.js';
-import { SIG_BYTES, isSigned, sameRecord, signInPlace, verifyRecord, type FileRecord } from './record.js';
+import { SIG_BYTES, isSigned, sameRecord, signInPlace, type FileRecord } from './record.js';
 import { IndexIntake } from './index-intake.js';
 import { slabBytes } from '../index/slab.js';
 import { RemoteChanges } from './remote-changes.js';
@@ -195,16 +195,13 @@ export class SyncFolder {
     return this.intake.receive(peerId, records, complete);
   }
 
-  /** A peer's index message, its signatures checked (verdicts, see index-intake.ts) or to be checked here. */
-  private readonly applyIndex = (peerId: string, records: FileRecord[], verdicts: (boolean | undefined)[] | null, complete: boolean): void => {
+  /** A peer's index message, ok[i] telling whether records[i] may be taken (index-intake.ts). */
+  private readonly applyIndex = (peerId: string, records: FileRecord[], ok: readonly boolean[], complete: boolean): void => {
     const peer = this.peers.get(peerId);
     if (!peer || this.closed || this.error) return;
     let bad = 0;
     records.forEach((r, i) => {
-      // A record identical to one we hold (a peer confirming what it got from us) was
-      // verified or signed here already: no need to check its signature again.
-      const ok = verdicts?.[i] ?? (this.holdsSame(r) || verifyRecord(this.keys.folderId, this.keys.publicKey, r));
-      if (!ok) {
+      if (!ok[i]) {
         bad++;
         return;
       }
@@ -229,6 +226,7 @@ export class SyncFolder {
     this.maybeFinished();
   };
 
+  /** A record identical to one we hold (a peer confirming what it got from us) was verified or signed here already. */
   private holdsSame(r: FileRecord): boolean {
     const known = this.entries.get(r.path)?.record;
     return !!known && sameRecord(known, r);

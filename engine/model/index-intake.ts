@@ -1,4 +1,4 @@
-import type { FileRecord } from './record.js';
+import { verifyRecord, type FileRecord } from './record.js';
 import { WORKER_FROM, recordVerifier } from './record-verifier.js';
 
 /**
@@ -8,11 +8,10 @@ import { WORKER_FROM, recordVerifier } from './record-verifier.js';
  * a few changed records, when nothing is queued ahead of it, is checked and applied at once,
  * so a single change is never delayed.
  *
- * verdicts[i] tells whether records[i]'s signature verified; undefined where it was not
- * checked because the record equalled one we held when it arrived: the folder compares
- * again when applying and checks the signature itself if that no longer holds.
+ * ok[i] tells whether records[i] may be taken: its signature verified, or it equals a record
+ * we hold (signed or checked here already, so not checked again).
  */
-export type ApplyIndex = (peerId: string, records: FileRecord[], verdicts: (boolean | undefined)[] | null, complete: boolean) => void;
+export type ApplyIndex = (peerId: string, records: FileRecord[], ok: readonly boolean[], complete: boolean) => void;
 
 /**
  * Messages queued before the sender is asked to wait: reading from its connection pauses
@@ -45,12 +44,13 @@ export class IndexIntake {
    * reading from that peer until it resolves.
    */
   receive(peerId: string, records: FileRecord[], complete: boolean): Promise<void> | undefined {
+    const known = records.map((r) => this.known(r));
     const unknown: number[] = [];
-    records.forEach((r, i) => {
-      if (!this.known(r)) unknown.push(i);
+    known.forEach((k, i) => {
+      if (!k) unknown.push(i);
     });
     if (this.queued === 0 && unknown.length < WORKER_FROM) {
-      this.apply(peerId, records, null, complete);
+      this.apply(peerId, records, records.map((r, i) => known[i]! || this.signed(r)), complete);
       return undefined;
     }
     this.queued++;
@@ -59,27 +59,31 @@ export class IndexIntake {
       this.keys.publicKey,
       unknown.map((i) => records[i]!),
     );
-    const done = (verdicts: (boolean | undefined)[] | null): void => {
+    const done = (verdicts: (boolean | undefined)[]): void => {
       this.queued--;
       if (this.queued < MAX_QUEUED) for (const wake of this.roomWaiters.splice(0)) wake();
       try {
-        this.apply(peerId, records, verdicts, complete);
+        // A record known when it arrived was not sent for checking: ours may have changed since.
+        this.apply(peerId, records, records.map((r, i) => verdicts[i] ?? (this.known(r) || this.signed(r))), complete);
       } catch (err) {
         this.onError(err);
       }
     };
-    this.chain = this.chain.then(
-      () =>
-        checked.then(
-          (ok) => {
-            const verdicts: (boolean | undefined)[] = new Array(records.length);
-            unknown.forEach((i, k) => (verdicts[i] = ok[k]));
-            done(verdicts);
-          },
-          () => done(null), // checked on this thread while applying instead
-        ),
+    this.chain = this.chain.then(() =>
+      checked.then(
+        (ok) => {
+          const verdicts: (boolean | undefined)[] = new Array(records.length);
+          unknown.forEach((i, k) => (verdicts[i] = ok[k]));
+          done(verdicts);
+        },
+        () => done([]), // checked on this thread while applying instead
+      ),
     );
     if (this.queued < MAX_QUEUED) return undefined;
     return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private signed(r: FileRecord): boolean {
+    return verifyRecord(this.keys.folderId, this.keys.publicKey, r);
   }
 }

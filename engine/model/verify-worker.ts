@@ -28,8 +28,9 @@ const port = parentPort!;
 
 export function verifyPacked(publicKey: Uint8Array, packed: Uint8Array, count: number): Uint8Array {
   const ok = new Uint8Array(count);
-  const buf = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
   const key = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength);
+  if (key.length !== sodium.crypto_sign_PUBLICKEYBYTES) return ok;
+  const buf = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (at + 4 > buf.length) break;
@@ -39,7 +40,7 @@ export function verifyPacked(publicKey: Uint8Array, packed: Uint8Array, count: n
     const msg = buf.subarray(at + 4, at + 4 + len);
     const sig = buf.subarray(at + 4 + len, end);
     try {
-      ok[i] = key.length === sodium.crypto_sign_PUBLICKEYBYTES && sodium.crypto_sign_verify_detached(sig, msg, key) ? 1 : 0;
+      ok[i] = sodium.crypto_sign_verify_detached(sig, msg, key) ? 1 : 0;
     } catch {
       ok[i] = 0;
     }
