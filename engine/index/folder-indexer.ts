@@ -120,6 +120,11 @@ export class FolderIndexer implements Indexer {
     await w.start();
   }
 
+  /** See FolderWatcher.expectOwnRename (a no-op while nothing is watched). */
+  expectOwnRename(rel: string): (landed: boolean) => void {
+    return this.watcher?.expectOwnRename(rel) ?? (() => {});
+  }
+
   /** Idempotent: stops the watcher and any scan in progress. */
   async close(): Promise<void> {
     this.stop.abort(new Error('Folder indexer closed'));

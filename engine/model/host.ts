@@ -75,5 +75,10 @@ export interface Indexer {
   reloadIgnores(): Promise<void>;
   /** `onEventsLost`: the watcher may have missed changes (a burst of events): rescan. */
   watch(onPath: (rel: string) => void, onRootGone: () => void, onEventsLost: () => void): Promise<void>;
+  /**
+   * This device is about to rename a downloaded file into place at `rel`, where no file is:
+   * the watcher need not report that rename. Call the result once it landed (or failed).
+   */
+  expectOwnRename(rel: string): (landed: boolean) => void;
   close(): Promise<void>;
 }

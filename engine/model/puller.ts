@@ -28,6 +28,11 @@ export interface PullHost {
   /** The state a finalize may replace (what the index says is on disk), or null. */
   expectedOnDisk(pathRel: string): { size: number; mtimeMs: number } | null;
   archiver(pathRel: string): ArchiveFn | null;
+  /**
+   * A file new here (nothing expected on disk) is about to be put in place at `pathRel`:
+   * the watcher may skip that rename's event. Call the result once it landed or failed.
+   */
+  expectOwnRename(pathRel: string): (landed: boolean) => void;
   /** `info.stat`: the file's stat as it was put in place (inode, size, mtime). */
   onPulled(record: FileRecord, info: PulledInfo): Promise<void>;
   onPullFailed(record: FileRecord, err: ShoalError): void;
@@ -401,17 +406,18 @@ export class Puller {
       return;
     }
     job.finalizing = true;
+    const expectOld = this.host.expectedOnDisk(job.record.path);
+    const renamed = expectOld === null ? this.host.expectOwnRename(job.record.path) : null;
     let landed: LandedStat;
     try {
-      landed = await writeSmallFile(this.host.root, job.record, data, {
-        archive: this.host.archiver(job.record.path),
-        expectOld: this.host.expectedOnDisk(job.record.path),
-      });
+      landed = await writeSmallFile(this.host.root, job.record, data, { archive: this.host.archiver(job.record.path), expectOld });
     } catch (err) {
+      renamed?.(false);
       job.finalizing = false;
       this.fail(job, err);
       return;
     }
+    renamed?.(true);
     await this.done(job, landed);
   }
 
@@ -437,17 +443,18 @@ export class Puller {
     if (job.inflight > 0 || job.copying > 0 || job.next < job.remote.length) return;
     if (job.asm.missing().length > 0) return;
     job.finalizing = true;
+    const expectOld = this.host.expectedOnDisk(job.record.path);
+    const renamed = expectOld === null ? this.host.expectOwnRename(job.record.path) : null;
     let landed: LandedStat;
     try {
-      landed = await job.asm.finalize({
-        archive: this.host.archiver(job.record.path),
-        expectOld: this.host.expectedOnDisk(job.record.path),
-      });
+      landed = await job.asm.finalize({ archive: this.host.archiver(job.record.path), expectOld });
     } catch (err) {
+      renamed?.(false);
       job.finalizing = false;
       this.fail(job, err);
       return;
     }
+    renamed?.(true);
     await this.done(job, landed);
   }
 

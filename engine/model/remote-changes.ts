@@ -257,6 +257,7 @@ export class RemoteChanges {
         if (!e?.stat || !e.disk || e.disk.deleted) return null;
         return { size: e.stat.size, mtimeMs: e.stat.mtimeMs };
       },
+      expectOwnRename: (rel) => f.setup.indexer.expectOwnRename(rel),
       archiver: (rel) => {
         const archive = this.archiver();
         if (!archive) return null;
