@@ -7,7 +7,8 @@ import path from 'node:path';
  * the cost of what chokidar does on each event in a folder, cut down (see the class).
  * Relies on chokidar 5's internals (`_readdirp`, `_getWatchedDir`, `_nodeFsHandler`'s
  * `_handleRead`, `_watchWithNodeFs` and `_boundHandleError`); package.json
- * pins the version, and test/index-watcher.test.ts checks the behaviour that depends on them.
+ * pins the version, and test/index-watcher.test.ts and index-watcher-own-writes.test.ts check
+ * the behaviour that depends on them.
  */
 type ReaddirpOptions = NonNullable<Parameters<FSWatcher['_readdirp']>[1]>;
 /** chokidar's NodeFsHandler._handleRead(directory, initialAdd, wh, target, dir, depth, throttler). */
