@@ -1,74 +1,12 @@
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
-import { FileAssembler, writeSmallFile, type ArchiveFn, type LandedStat } from '../transfer/assembler.js';
+import { FileAssembler, writeSmallFile, type LandedStat } from '../transfer/assembler.js';
 import { chunkMatches } from '../transfer/blake.js';
 import { hashMismatch } from '../transfer/layout.js';
-import type { ChunkLocator } from './locator.js';
 import type { PeerLink } from './peer-link.js';
+import type { ActiveDownload, PullHost, PullerOptions } from './pull-host.js';
 import { copyLocalChunks, newJob, splitLocal, type Job } from './pull-job.js';
 import { extendsRecord, type FileRecord } from './record.js';
 import { WantedFiles } from './wanted.js';
-
-/**
- * Downloads the files a folder needs. Per file: resume what a `.!sync` temp already holds,
- * copy chunks that exist locally (renames, edits to big files), and fetch the rest from
- * every peer that has the file at once, rarest file first, with a per-peer window of bytes
- * in flight so transfers stay pipelined without unbounded memory.
- */
-export interface PullHost {
-  readonly root: string;
-  readonly locator: ChunkLocator;
-  /**
-   * May chunks of the old version of this same file be reused (BitTorrent Sync's patching,
-   * limited by max_file_size_diff_for_patching, a size difference)? Chunks found in other
-   * files always are.
-   */
-  mayPatch(record: FileRecord): boolean;
-  /** Connected peers that announced exactly this version of the file. */
-  peersHaving(record: FileRecord): PeerLink[];
-  /** The state a finalize may replace (what the index says is on disk), or null. */
-  expectedOnDisk(pathRel: string): { size: number; mtimeMs: number } | null;
-  archiver(pathRel: string): ArchiveFn | null;
-  /**
-   * A file new here (nothing expected on disk) is about to be put in place at `pathRel`:
-   * the watcher may skip that rename's event. Call the result once it landed or failed.
-   */
-  expectOwnRename(pathRel: string): (landed: boolean) => void;
-  /** `info.stat`: the file's stat as it was put in place (inode, size, mtime). */
-  onPulled(record: FileRecord, info: PulledInfo): Promise<void>;
-  onPullFailed(record: FileRecord, err: ShoalError): void;
-  onProgress(record: FileRecord, peerId: string, done: number): void;
-  /** Syncing is paused: no requests leave and nothing is put in place until resume(). */
-  paused(): boolean;
-  /**
-   * Bytes in flight allowed to this peer (default: the puller's window). A rate-limited link
-   * needs only a few seconds' worth; more would keep arriving long after a pause.
-   */
-  windowFor?(peer: PeerLink): number;
-}
-
-export interface PulledInfo {
-  fromPeers: string[];
-  copiedBytes: number;
-  fetchedBytes: number;
-  stat: LandedStat;
-}
-
-/** A file being downloaded right now, as the Transfers tab shows it. */
-export interface ActiveDownload {
-  record: FileRecord;
-  done: number;
-  /** Peers we asked for its chunks. */
-  peers: string[];
-  /** bytes/s over the last seconds. */
-  speed: number;
-}
-
-export interface PullerOptions {
-  maxActiveFiles?: number;
-  /** Bytes in flight per peer. */
-  peerWindowBytes?: number;
-  maxCopiesInFlight?: number;
-}
 
 const MAX_CHUNK_RETRIES = 4;
 /** A preview's download waits this long for news (a longer preview, its final record). */
@@ -76,6 +14,12 @@ const PREVIEW_IDLE_MS = 60_000;
 /** A download counts as transferring while bytes arrived this recently (or requests are out). */
 const ACTIVE_MS = 3000;
 
+/**
+ * Downloads the files a folder needs. Per file: resume what a `.!sync` temp already holds,
+ * copy chunks that exist locally (renames, edits to big files), and fetch the rest from
+ * every peer that has the file at once, rarest file first, with a per-peer window of bytes
+ * in flight so transfers stay pipelined without unbounded memory.
+ */
 export class Puller {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();

@@ -8,7 +8,7 @@ import { decide } from './decide.js';
 import { isSynced, type Entry, type LocalStat } from './entry.js';
 import { contentKey } from './file-events.js';
 import type { SyncFolder } from './folder.js';
-import type { PullHost, PulledInfo } from './puller.js';
+import type { PullHost, PulledInfo } from './pull-host.js';
 import { sameContent, type FileRecord } from './record.js';
 
 const RETRY_FAILED_PULL_MS = 5000;

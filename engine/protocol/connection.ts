@@ -11,53 +11,10 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } fro
 import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
 import { isLanAddress, normalizeAddress } from './lan.js';
 import { dataHeader, decodeMessage, encodeIndex, encodeMessage, type HelloMsg, type Message } from './messages.js';
-import { MAX_DATA, PROTOCOL_VERSION, realTimers, type RateLimiter, type TimerLike } from './types.js';
+import { MAX_DATA, PROTOCOL_VERSION, realTimers, type RateLimiter } from './types.js';
+import type { ConnectOptions, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
 
-export interface PeerOptions {
-  identity: DeviceIdentity;
-  deviceName: string;
-  /** Our listening port, announced in hello (0 = not listening). */
-  listenPort: number;
-  /** We accept unencrypted (still authenticated) frames from LAN peers (`lan_encrypt_data: false`). */
-  plainLan: boolean;
-  /** Wall clock for hello.nowMs and helloReceivedAt (ms since the epoch); default Date.now. */
-  nowMs?: () => number;
-  /** Bound on connect + handshake + hello; default 10 s. */
-  timeoutMs?: number;
-  /** Ping interval, default 30 s. */
-  keepaliveMs?: number;
-  /** Close after this much silence, default 90 s. */
-  idleTimeoutMs?: number;
-  timers?: TimerLike;
-  /**
-   * Buffer hints in MB (config send_buf_size / recv_buf_size). Node cannot set SO_SNDBUF /
-   * SO_RCVBUF on a net.Socket, so: sendBufSize is how much we queue in user space before
-   * write() asks the caller to wait; recvBufSize is the readable high-water mark of sockets
-   * we dial (accepted sockets get theirs from the listener).
-   */
-  sendBufSize?: number;
-  recvBufSize?: number;
-  limiter?: RateLimiter;
-}
-
-/** Options shared by connect() and accept(). */
-export type ConnectionOptions = PeerOptions;
-
-export interface ConnectOptions extends PeerOptions {
-  host: string;
-  port: number;
-}
-
-export type MessageHandler = (msg: Message) => void;
-
-/** A `data` message being filled in place (PeerConnection.prepareData). */
-export interface OutgoingData {
-  readonly payload: Buffer;
-  /** Seal and send; false = buffers are full, `await drain()` before sending more. */
-  send(): boolean;
-  /** Not sent after all (the read failed): the buffer is reused. */
-  discard(): void;
-}
+export type { ConnectOptions, ConnectionOptions, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
 
 /** After we end our side, how long we keep draining the peer's bytes before a hard close. */
 const LINGER_MS = 2_000;
