@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DirectoryWatcher } from '../engine/index/directory-watcher.js';
+import { GRACE_MS } from '../engine/index/own-renames.js';
 import { IgnoreRules } from '../engine/index/ignore.js';
 import { FolderWatcher } from '../engine/index/watcher.js';
 import { removeDir, tempDir, waitFor } from './index-helpers.js';
@@ -102,7 +103,7 @@ test('an expectation whose event never came does not hide a later rename there f
     // As if our rename's event had been lost: the expectation stays, bounded in time.
     const lost = t.w.expectOwnRename('late.txt');
     lost(true);
-    await new Promise((r) => setTimeout(r, 2300)); // OWN_RENAME_GRACE_MS is 2 s
+    await new Promise((r) => setTimeout(r, GRACE_MS + 300));
     await fs.writeFile(path.join(t.root, 'late.txt.tmp'), 'theirs');
     await fs.rename(path.join(t.root, 'late.txt.tmp'), path.join(t.root, 'late.txt'));
     await waitFor(() => t.seen.includes('late.txt'), 2000, 'a rename after the grace time');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { IGNORE_FILE, TEMP_SUFFIX, toRelPath } from '../model/paths.js';
 import { DirectoryWatcher } from './directory-watcher.js';
+import { OwnRenames } from './own-renames.js';
 import type { IgnoreRules } from './ignore.js';
 
 export interface WatcherOptions {
@@ -53,14 +54,6 @@ interface Pending {
   first: number;
 }
 
-/**
- * How long after this device put a file in place the rename's event may still arrive and be
- * recognized as its own (expectOwnRename): the event and the write's completion reach this
- * thread in either order, and a busy thread reads the OS's events late.
- */
-const OWN_RENAME_GRACE_MS = 2000;
-/** Expired own-rename expectations are swept once this many were added since the last sweep. */
-const OWN_RENAME_SWEEP_EVERY = 1024;
 
 /**
  * Counts the raw events of every folder watcher in the process: libuv reads them all from
@@ -111,9 +104,8 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
   /** Watched folder (absolute, as chokidar reports it) -> its wire path; see wireFolder. */
   private readonly wireFolders = new Map<string, string | null>();
   private readonly due = new Set<string>();
-  /** Wire path -> until when the next 'rename' event there is this device's own (see expectOwnRename). */
-  private readonly ownRenames = new Map<string, number>();
-  private ownRenamesAdded = 0;
+  /** Renames of downloads about to land, whose events are this device's own (expectOwnRename). */
+  private readonly ownRenames = new OwnRenames();
   private flushing = false;
   private gone = false;
   private closed = false;
@@ -170,42 +162,17 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
    * of a file new here): the OS reports that rename like anyone else's, and looking at it
    * would only find our own write (measured: receiving 10,000 files, ~1 s of the engine
    * thread went to stat'ing, comparing and re-listing after our own renames). The next
-   * 'rename' event at `wire` is skipped, for as long as the write runs and OWN_RENAME_GRACE_MS
-   * after. Content or attribute changes there are always reported, and so is a second rename
-   * (someone replacing the file after us). Call the returned function when the write is
-   * done: landed false (nothing was renamed, e.g. a file appeared there meanwhile) reports
-   * the path, in case the skipped event was someone else's.
+   * 'rename' event at `wire` is skipped, for as long as the write runs and a moment after
+   * (own-renames.ts). Content or attribute changes there are always reported, and so is a
+   * second rename (someone replacing the file after us). Call the returned function when the
+   * write is done: landed false (nothing was renamed, e.g. a file appeared there meanwhile)
+   * reports the path, in case the skipped event was someone else's.
    */
   expectOwnRename(wire: string): (landed: boolean) => void {
     if (this.closed || this.gone) return () => {};
-    if (++this.ownRenamesAdded >= OWN_RENAME_SWEEP_EVERY) this.sweepOwnRenames();
-    this.ownRenames.set(wire, Infinity);
-    let settled = false;
-    return (landed) => {
-      if (settled) return;
-      settled = true;
-      if (!landed) {
-        this.ownRenames.delete(wire);
-        if (!this.closed && !this.gone) this.schedule(wire);
-      } else if (this.ownRenames.get(wire) === Infinity) {
-        this.ownRenames.set(wire, Date.now() + OWN_RENAME_GRACE_MS);
-      }
-    };
-  }
-
-  /** Expectations whose event never came (a folder not watched yet, events lost in a burst). */
-  private sweepOwnRenames(): void {
-    this.ownRenamesAdded = 0;
-    const now = Date.now();
-    for (const [wire, until] of this.ownRenames) if (until < now) this.ownRenames.delete(wire);
-  }
-
-  /** Is this rename at `wire` the one expectOwnRename announced? Then it is used up. */
-  private isOwnRename(wire: string): boolean {
-    const until = this.ownRenames.get(wire);
-    if (until === undefined) return false;
-    this.ownRenames.delete(wire);
-    return until >= Date.now();
+    return this.ownRenames.expect(wire, () => {
+      if (!this.closed && !this.gone) this.schedule(wire);
+    });
   }
 
   private async startChokidar(): Promise<void> {
@@ -277,7 +244,7 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     }
     if (wire !== IGNORE_FILE && this.rules.matches(wire, false)) return false;
     const renamed = event === 'rename';
-    if (renamed && this.ownRenames.size > 0 && this.isOwnRename(wire)) return false;
+    if (renamed && this.ownRenames.size > 0 && this.ownRenames.consume(wire)) return false;
     this.schedule(wire);
     return renamed;
   }
