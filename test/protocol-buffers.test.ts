@@ -64,6 +64,36 @@ test('frame reader: transient pushes (the buffer is overwritten after each push)
   }
 });
 
+test('frame reader: the rest of a frame read straight into its buffer (directTarget) gives the same frames as copying it', () => {
+  const key = randomBytes(32);
+  const sealer = new FrameSealer(key);
+  const payloads = [randomBytes(300_000), randomBytes(700_000), randomBytes(20), randomBytes(140_000)];
+  const wire = Buffer.concat(payloads.map((p) => Buffer.from(sealer.seal([p], false))));
+  const got: Buffer[] = [];
+  const reader = new FrameReader(new FrameOpener(key), { frame: (p) => got.push(Buffer.from(p)), error: (e) => assert.fail(e as Error) });
+  // What a socket with a 64 KiB shared buffer does: each read goes into the frame being
+  // gathered when there is one, else into the shared buffer.
+  const shared = Buffer.alloc(65_536);
+  let direct = 0;
+  for (let at = 0; at < wire.length; ) {
+    const target = reader.directTarget(65_536);
+    const into = target ?? shared;
+    const n = wire.copy(into, 0, at, Math.min(at + into.length, wire.length));
+    at += n;
+    if (target) {
+      direct += n;
+      reader.landedDirect(n);
+    } else {
+      reader.push(shared.subarray(0, n), true);
+      shared.fill(0xee);
+    }
+  }
+  assert.deepEqual(got, payloads);
+  assert.ok(direct > wire.length / 2, `most bytes went straight into their frames (${direct} of ${wire.length})`);
+  assert.equal(reader.bufferedBytes, 0);
+  assert.equal(reader.directTarget(65_536), null, 'no frame being gathered: the shared buffer');
+});
+
 test('frame reader: a tampered frame inside a read buffer (opened straight out of it) is refused, its payload never handed out', () => {
   const key = randomBytes(32);
   const sealer = new FrameSealer(key);
@@ -112,8 +142,15 @@ test('socket reads: an accepted and a dialed connection both read into a reused 
   for (let i = 0; i < 100 && accepted.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   const b = accepted[0]!;
   assert.ok(b, 'accepted');
+  // Frames that end in a later read go straight into their buffers: count those reads.
+  let direct = 0;
+  for (const c of [a, b]) {
+    const tap = readTapOf((c as unknown as { socket: net.Socket }).socket)!;
+    const target = tap.target!;
+    tap.target = { next: (max) => target.next(max), landed: (n) => (direct++, target.landed(n)) };
+  }
   // Both directions, frames larger and smaller than a read, each checked byte for byte.
-  const sent = Array.from({ length: 40 }, (_, i) => randomBytes(i % 2 ? 200_000 + i : 1000 + i));
+  const sent = Array.from({ length: 40 }, (_, i) => randomBytes(i % 2 ? 200_000 + i * 10_000 : 1000 + i));
   const check = (receiver: PeerConnection, sender: PeerConnection): Promise<void> =>
     new Promise((resolve, reject) => {
       let n = 0;
@@ -131,6 +168,7 @@ test('socket reads: an accepted and a dialed connection both read into a reused 
     });
   await check(b, a);
   await check(a, b);
+  assert.ok(direct > 0, 'some reads went straight into the frame being gathered');
   a.close();
   await Promise.all([a.closed, b.closed]);
   // The server's connection count went back to zero: close() completes.

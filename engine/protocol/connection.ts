@@ -119,7 +119,13 @@ export class PeerConnection {
 
     // Reads into a reused buffer where the socket has one (socket-reads.ts), else 'data'.
     const tap = readTapOf(socket);
-    if (tap) tap.sink = (view) => this.onData(view, true);
+    if (tap) {
+      tap.sink = (view) => this.onData(view, true);
+      tap.target = {
+        next: (max) => (this.reason ? null : this.reader.directTarget(max)),
+        landed: (n) => this.onDirectRead(n),
+      };
+    }
     else socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
     socket.on('end', () => this.shutdown(new ShoalError('PEER_GONE', 'The peer closed the connection.'), false));
     socket.on('error', (err: NodeJS.ErrnoException) =>
@@ -289,9 +295,21 @@ export class PeerConnection {
   /** `transient`: a view of the socket's read buffer, valid only during this call. */
   private onData(chunk: Buffer, transient: boolean): void {
     if (this.reason) return; // lingering after close: discard
-    this.inBytes += chunk.length;
+    this.received(chunk.length);
+    this.reader.push(chunk, transient);
+  }
+
+  /** `n` bytes were read straight into the frame being gathered (FrameReader.directTarget). */
+  private onDirectRead(n: number): void {
+    if (this.reason) return this.reader.landedDirect(0);
+    this.received(n);
+    this.reader.landedDirect(n);
+  }
+
+  private received(n: number): void {
+    this.inBytes += n;
     this.keepalive.heard();
-    const wait = this.downLimiter?.take(chunk.length);
+    const wait = this.downLimiter?.take(n);
     if (wait) {
       this.hold('limiter');
       wait.then(
@@ -299,7 +317,6 @@ export class PeerConnection {
         (err: unknown) => this.shutdown(asShoalError(err, 'Download rate limiter failed'), true),
       );
     }
-    this.reader.push(chunk, transient);
   }
 
   /** Runs inside the frame reader: a throw here closes the connection with that error. */

@@ -162,6 +162,8 @@ export class FrameReader {
   private need = -1;
   private assembly: Buffer | null = null;
   private filled = 0;
+  /** directTarget() handed out part of the assembly, and the read into it has not landed yet. */
+  private directOut = false;
   private paused = false;
   private stopped = false;
   /** The read buffer behind the chunk being pushed, when that chunk is transient. */
@@ -215,6 +217,29 @@ export class FrameReader {
     this.process();
   }
 
+  /**
+   * The rest of the frame being gathered, for the socket's next read to fill directly
+   * (socket-reads.ts ReadTarget) instead of reading into the shared buffer and copying from
+   * there: at most `max` bytes of it, or null when no frame is being gathered.
+   */
+  directTarget(max: number): Buffer | null {
+    if (this.stopped || !this.assembly) return null;
+    this.directOut = true;
+    return this.assembly.subarray(this.filled, Math.min(this.assembly.length, this.filled + max));
+  }
+
+  /** `n` bytes were read into the buffer directTarget() returned last. */
+  landedDirect(n: number): void {
+    this.directOut = false;
+    if (this.stopped || !this.assembly || n <= 0) return;
+    this.buffered += n;
+    this.filled += n;
+    if (this.filled < this.assembly.length) return;
+    this.chunks.push(this.assembly);
+    this.assembly = null;
+    this.process();
+  }
+
   /** Hold delivery (bytes still accumulate; pause the socket too to bound them). */
   pause(): void {
     this.paused = true;
@@ -229,7 +254,8 @@ export class FrameReader {
   /** Discard everything from now on. */
   stop(): void {
     this.stopped = true;
-    if (this.assembly) framePool.release(this.assembly);
+    // A socket read may still be pointed at part of it: then it is not the pool's again.
+    if (this.assembly && !this.directOut) framePool.release(this.assembly);
     this.chunks = [];
     this.assembly = null;
     this.buffered = 0;
