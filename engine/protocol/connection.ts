@@ -3,10 +3,11 @@ import { ShoalError, isProgrammerError } from '../errors.js';
 import type { FileRecord } from '../model/record.js';
 import { deviceIdOf, type DeviceIdentity } from '../secrets/device.js';
 import { dial } from './dial.js';
-import { readTapOf } from './socket-reads.js';
+import { outgoingData } from './outgoing-data.js';
+import { deliverReads } from './socket-reads.js';
 import { framePool } from './frame-pool.js';
 import { FrameWriter } from './frame-writer.js';
-import { FrameOpener, FrameReader, FrameSealer, HEADER_BYTES, allocFrame } from './frames.js';
+import { FrameOpener, FrameReader, FrameSealer } from './frames.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } from './handshake.js';
 import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
 import { isLanAddress, normalizeAddress } from './lan.js';
@@ -117,16 +118,10 @@ export class PeerConnection {
       onError: (err) => this.shutdown(asShoalError(err, 'Upload rate limiter failed'), true),
     });
 
-    // Reads into a reused buffer where the socket has one (socket-reads.ts), else 'data'.
-    const tap = readTapOf(socket);
-    if (tap) {
-      tap.sink = (view) => this.onData(view, true);
-      tap.target = {
-        next: (max) => (this.reason ? null : this.reader.directTarget(max)),
-        landed: (n) => this.onDirectRead(n),
-      };
-    }
-    else socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
+    deliverReads(socket, (chunk, transient) => this.onData(chunk, transient), {
+      next: (max) => (this.reason ? null : this.reader.directTarget(max)),
+      landed: (n) => this.onDirectRead(n),
+    });
     socket.on('end', () => this.shutdown(new ShoalError('PEER_GONE', 'The peer closed the connection.'), false));
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.shutdown(new ShoalError('PEER_GONE', `Connection error (${err.code ?? err.message}).`, { cause: err }), false),
@@ -191,29 +186,11 @@ export class PeerConnection {
    * discard() it. Frames leave in the order send() is called.
    */
   prepareData(id: number, size: number): OutgoingData {
-    if (size > MAX_DATA) throw new RangeError(`Data of ${size} bytes exceeds ${MAX_DATA}`);
-    const head = dataHeader(id);
-    const frame = allocFrame(head.length + size);
-    frame.set(head, HEADER_BYTES);
-    const start = HEADER_BYTES + head.length;
-    let done = false;
-    return {
-      payload: frame.subarray(start, start + size),
-      send: () => {
-        if (done) throw new Error('prepareData: sent or discarded already');
-        done = true;
-        if (this.reason) {
-          framePool.release(frame);
-          return false;
-        }
-        return this.writer.writeFrame(frame);
-      },
-      discard: () => {
-        if (done) return;
-        done = true;
-        framePool.release(frame);
-      },
-    };
+    return outgoingData(id, size, (frame) => {
+      if (!this.reason) return this.writer.writeFrame(frame);
+      framePool.release(frame);
+      return false;
+    });
   }
 
   /** Send an index of any size as several `index` messages (see encodeIndex). */

@@ -68,6 +68,21 @@ export class ReadTap {
 
 const taps = new WeakMap<net.Socket, ReadTap>();
 
+/**
+ * Hand a socket's incoming bytes to `data`: through its tap where it has one (views of the
+ * reused buffer, `transient` true; reads straight into `target`'s buffers when it offers
+ * one), else as ordinary 'data' events (buffers the receiver may keep).
+ */
+export function deliverReads(socket: net.Socket, data: (chunk: Buffer, transient: boolean) => void, target: ReadTarget): void {
+  const tap = taps.get(socket);
+  if (!tap) {
+    socket.on('data', (chunk: Buffer) => data(chunk, false));
+    return;
+  }
+  tap.sink = (view) => data(view, true);
+  tap.target = target;
+}
+
 /** The tap of a socket made by this module, if it has one. */
 export function readTapOf(socket: net.Socket): ReadTap | undefined {
   return taps.get(socket);
