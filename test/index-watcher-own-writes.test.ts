@@ -34,6 +34,12 @@ async function watching() {
       const rel = dir ? `${dir}/${name}` : name;
       await waitFor(() => seen.includes(rel), 2000, rel);
     },
+    /** What an editor (or anyone but us) does: write a temp file, then rename it onto `rel`. */
+    async saveAsSomeoneElse(rel: string) {
+      const target = path.join(root, ...rel.split('/'));
+      await fs.writeFile(target + '.tmp', 'theirs');
+      await fs.rename(target + '.tmp', target);
+    },
     /** What the engine does: write `<name>.!sync`, then rename it onto the name. */
     async landAsDownload(rel: string, content: string) {
       const target = path.join(root, ...rel.split('/'));
@@ -72,8 +78,7 @@ test('after our own rename, an edit of the file and someone else renaming onto i
 
     const b = t.w.expectOwnRename('b.txt');
     await t.landAsDownload('b.txt', 'ours');
-    await fs.writeFile(path.join(t.root, 'editor-save.tmp'), 'theirs');
-    await fs.rename(path.join(t.root, 'editor-save.tmp'), path.join(t.root, 'b.txt'));
+    await t.saveAsSomeoneElse('b.txt');
     b(true);
     await waitFor(() => t.seen.includes('b.txt'), 2000, 'the second rename onto the file');
   } finally {
@@ -86,8 +91,7 @@ test('a write that did not land reports its path, in case the event it skipped w
   try {
     const failed = t.w.expectOwnRename('c.txt');
     // Someone creates the file while our write is on its way: that event is skipped...
-    await fs.writeFile(path.join(t.root, 'c.txt.tmp'), 'theirs');
-    await fs.rename(path.join(t.root, 'c.txt.tmp'), path.join(t.root, 'c.txt'));
+    await t.saveAsSomeoneElse('c.txt');
     await t.settle();
     // ...and our write finds it and gives up: now the path is reported.
     failed(false);
@@ -104,8 +108,7 @@ test('an expectation whose event never came does not hide a later rename there f
     const lost = t.w.expectOwnRename('late.txt');
     lost(true);
     await new Promise((r) => setTimeout(r, GRACE_MS + 300));
-    await fs.writeFile(path.join(t.root, 'late.txt.tmp'), 'theirs');
-    await fs.rename(path.join(t.root, 'late.txt.tmp'), path.join(t.root, 'late.txt'));
+    await t.saveAsSomeoneElse('late.txt');
     await waitFor(() => t.seen.includes('late.txt'), 2000, 'a rename after the grace time');
   } finally {
     await t.done();

@@ -71,7 +71,7 @@ class HashWorker {
   private readonly worker = new OnDemandWorker<WorkerReply>(import.meta.url, 'hash-worker', IDLE_MS, {
     reply: (m) => this.onReply(m),
     failed: (err) => this.fail(err),
-    busy: () => this.jobs.size > 0 || this.smallJobs.size > 0,
+    busy: () => this.hasWork,
   });
   private readonly jobs = new Map<number, Job>();
   /** Batches of small files sent to the worker, by message id. */
@@ -154,8 +154,12 @@ class HashWorker {
 
   /** Stop the worker now if it has no job (after a big scan: it may not be needed for long). */
   stopIfIdle(): void {
-    if (this.jobs.size > 0 || this.smallJobs.size > 0 || this.gathering) return;
-    this.worker.stop();
+    if (!this.hasWork) this.worker.stop();
+  }
+
+  /** Files are out with the worker or being gathered for it. */
+  private get hasWork(): boolean {
+    return this.jobs.size > 0 || this.smallJobs.size > 0 || this.gathering !== null;
   }
 
   private onReply(m: WorkerReply): void {
@@ -204,8 +208,7 @@ class HashWorker {
   }
 
   private idleIfDone(): void {
-    if (this.jobs.size > 0 || this.smallJobs.size > 0 || this.gathering) return;
-    this.worker.idle();
+    if (!this.hasWork) this.worker.idle();
   }
 
   /** The worker died (crash, or terminated): fail what it was doing. */

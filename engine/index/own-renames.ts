@@ -19,10 +19,6 @@ export class OwnRenames {
   private readonly until = new Map<string, number>();
   private added = 0;
 
-  get size(): number {
-    return this.until.size;
-  }
-
   /**
    * Expect a rename onto `wire`. The returned function says how the write ended; when it did
    * not land, the expectation goes and `notLanded` runs (the event skipped meanwhile, if

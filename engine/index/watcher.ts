@@ -54,7 +54,6 @@ interface Pending {
   first: number;
 }
 
-
 /**
  * Counts the raw events of every folder watcher in the process: libuv reads them all from
  * one inotify instance, whose kernel queue (fs.inotify.max_queued_events, 16,384 by
@@ -244,7 +243,7 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     }
     if (wire !== IGNORE_FILE && this.rules.matches(wire, false)) return false;
     const renamed = event === 'rename';
-    if (renamed && this.ownRenames.size > 0 && this.ownRenames.consume(wire)) return false;
+    if (renamed && this.ownRenames.consume(wire)) return false;
     this.schedule(wire);
     return renamed;
   }

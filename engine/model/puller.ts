@@ -1,5 +1,5 @@
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
-import { FileAssembler, writeSmallFile, type LandedStat } from '../transfer/assembler.js';
+import { FileAssembler, writeSmallFile, type CommitOptions, type LandedStat } from '../transfer/assembler.js';
 import { chunkMatches } from '../transfer/blake.js';
 import { hashMismatch } from '../transfer/layout.js';
 import type { PeerLink } from './peer-link.js';
@@ -349,20 +349,7 @@ export class Puller {
       job.held = Buffer.from(data);
       return;
     }
-    job.finalizing = true;
-    const expectOld = this.host.expectedOnDisk(job.record.path);
-    const renamed = expectOld === null ? this.host.expectOwnRename(job.record.path) : null;
-    let landed: LandedStat;
-    try {
-      landed = await writeSmallFile(this.host.root, job.record, data, { archive: this.host.archiver(job.record.path), expectOld });
-    } catch (err) {
-      renamed?.(false);
-      job.finalizing = false;
-      this.fail(job, err);
-      return;
-    }
-    renamed?.(true);
-    await this.done(job, landed);
+    await this.putInPlace(job, (opts) => writeSmallFile(this.host.root, job.record, data, opts));
   }
 
   private retry(job: Job, idx: number, err: unknown): void {
@@ -386,12 +373,22 @@ export class Puller {
     if (job.record.preview || job.asm.record !== job.record) return;
     if (job.inflight > 0 || job.copying > 0 || job.next < job.remote.length) return;
     if (job.asm.missing().length > 0) return;
+    const asm = job.asm;
+    await this.putInPlace(job, (opts) => asm.finalize(opts));
+  }
+
+  /**
+   * Put a complete download in place with `write` (archiving what it replaces, refusing if
+   * the disk changed meanwhile), then finish the job; a failure fails it. A file new here
+   * tells the watcher first, so that our own rename is not reported back to us.
+   */
+  private async putInPlace(job: Job, write: (opts: CommitOptions) => Promise<LandedStat>): Promise<void> {
     job.finalizing = true;
     const expectOld = this.host.expectedOnDisk(job.record.path);
     const renamed = expectOld === null ? this.host.expectOwnRename(job.record.path) : null;
     let landed: LandedStat;
     try {
-      landed = await job.asm.finalize({ archive: this.host.archiver(job.record.path), expectOld });
+      landed = await write({ archive: this.host.archiver(job.record.path), expectOld });
     } catch (err) {
       renamed?.(false);
       job.finalizing = false;
