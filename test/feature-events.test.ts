@@ -109,7 +109,11 @@ describe('engine events for remote changes', () => {
     fs.writeFileSync(path.join(dirA, 'before.bin'), data);
     await waitFor('B has before.bin', () => readIf(path.join(dirB, 'before.bin'))?.equals(data) === true);
     fs.renameSync(path.join(dirA, 'before.bin'), path.join(dirA, 'docs/after.bin'));
-    await waitFor('fileRenamed on B', () => fileEvents('fileRenamed', 'docs/after.bin').length > 0);
+    await waitFor('fileRenamed on B', () => fileEvents('fileRenamed', 'docs/after.bin').length > 0).catch((err: Error) => {
+      // Which events B did emit tells a missed pairing from a sync that never happened.
+      const seen = b!.events.filter((e) => e.event.startsWith('file')).map((e) => `${e.event} ${JSON.stringify(e.payload)}`);
+      throw new Error(`${err.message}\nB's file events:\n${seen.join('\n')}`);
+    });
     assert.ok(readIf(path.join(dirB, 'docs/after.bin'))?.equals(data));
     await waitFor('old name gone on B', () => !exists(path.join(dirB, 'before.bin')));
     const ev = fileEvents('fileRenamed', 'docs/after.bin')[0]!;

@@ -64,7 +64,7 @@ test("a peer's rename whose copy landed before its deletion even arrived is one 
   const { host, events } = recordingHost();
   const fe = new FileEvents(host, { id: 'F', root: '/data' });
   const content = fileRecord('new name.bin', 300_000, 9);
-  fe.copiedIn(content, 'A'); // made of local chunks only: held a moment
+  fe.peerAdded(content, 'A', true); // made of local chunks only: held a moment
   assert.deepEqual(events, []);
   fe.deleted('old name.bin', { ...content, path: 'old name.bin' } as FileRecord, 'A');
   fe.flush();
@@ -74,8 +74,33 @@ test("a peer's rename whose copy landed before its deletion even arrived is one 
 test('a copied-in file with no deletion to pair is reported as added once its hold ends', async () => {
   const { host, events } = recordingHost();
   const fe = new FileEvents(host, { id: 'F', root: '/data' });
-  fe.copiedIn(fileRecord('dup.bin', 5000, 3), 'A');
+  fe.peerAdded(fileRecord('dup.bin', 5000, 3), 'A', true);
   fe.deleted('other.bin', fileRecord('other.bin', 5000, 4), 'A'); // other content: no pairing
   await new Promise((r) => setTimeout(r, 1100));
   assert.deepEqual(events.filter((e) => e.event === 'fileAdded'), [{ event: 'fileAdded', path: 'dup.bin', from: undefined }]);
+});
+
+test("a peer's deletion then its addition of the same content is one rename, even when the content was downloaded", () => {
+  const { host, events } = recordingHost();
+  const fe = new FileEvents(host, { id: 'F', root: '/data' });
+  const content = fileRecord('docs/after.bin', 200_000, 4);
+  // The copy's source was archived by this very deletion while the copy ran, so the bytes
+  // came from the peer; the peer still renamed the file.
+  fe.deleted('before.bin', { ...content, path: 'before.bin' } as FileRecord, 'A');
+  fe.peerAdded(content, 'A', false);
+  fe.flush();
+  assert.deepEqual(events, [{ event: 'fileRenamed', path: 'docs/after.bin', from: 'before.bin' }]);
+});
+
+test("another device's deletion of the same content does not make a peer's addition a rename", () => {
+  const { host, events } = recordingHost();
+  const fe = new FileEvents(host, { id: 'F', root: '/data' });
+  const content = fileRecord('copy.bin', 200_000, 4);
+  fe.deleted('orig.bin', { ...content, path: 'orig.bin' } as FileRecord, 'C');
+  fe.peerAdded(content, 'A', false);
+  fe.flush();
+  assert.deepEqual(events, [
+    { event: 'fileAdded', path: 'copy.bin', from: undefined },
+    { event: 'fileDeleted', path: 'orig.bin', from: undefined },
+  ]);
 });

@@ -8,7 +8,7 @@ import type { FileRecord } from './record.js';
  * (from the watcher, or from a peer's index), so a deletion is held back briefly: if the
  * same content shows up under another name meanwhile, one fileRenamed replaces both.
  * A peer's addition can also land first (its content copied from the file about to be
- * deleted, before that deletion arrived): such an addition is held the same way.
+ * deleted, before that deletion arrived): such an addition is held the same way (peerAdded).
  */
 const HOLD_DELETE_MS = 2000;
 const HOLD_COPY_MS = 1000;
@@ -75,15 +75,25 @@ export class FileEvents {
   }
 
   /**
-   * A peer's new file landed, made only of content this device had: if a deletion of that
-   * content follows in a moment, the two are one rename.
+   * A peer's new file landed. The same device's deletion of the same content a moment ago
+   * makes the two one rename (even when the content had to be downloaded: the source was
+   * archived as we copied from it). Made only of content this device had (`copiedOnly`): if
+   * such a deletion follows in a moment, the two are one rename too.
    */
-  copiedIn(record: FileRecord, device: string): void {
+  peerAdded(record: FileRecord, device: string, copiedOnly: boolean): void {
     this.release(record.path);
     this.releaseAdd(record.path);
     const key = contentKey(record);
+    if (key !== null) {
+      for (const [from, h] of this.held) {
+        if (h.key !== key || h.payload.device !== device) continue;
+        this.drop(from);
+        this.host.emit('fileRenamed', { ...this.base(record.path, device), from });
+        return;
+      }
+    }
     const payload = { ...this.base(record.path, device), size: record.size };
-    if (key === null) {
+    if (key === null || !copiedOnly) {
       this.host.emit('fileAdded', payload);
       return;
     }

@@ -24,6 +24,8 @@ export interface PullHost {
    * the watcher may skip that rename's event. Call the result once it landed or failed.
    */
   expectOwnRename(pathRel: string): (landed: boolean) => void;
+  /** Resolves once no deletion (an archive move) of the file at `pathRel` is under way. */
+  settled(pathRel: string): Promise<void>;
   /** `info.stat`: the file's stat as it was put in place (inode, size, mtime). */
   onPulled(record: FileRecord, info: PulledInfo): Promise<void>;
   onPullFailed(record: FileRecord, err: ShoalError): void;

@@ -66,10 +66,14 @@ export interface PlanHost {
   readonly root: string;
   readonly locator: ChunkLocator;
   mayPatch(record: FileRecord): boolean;
+  /** Resolves once no deletion (an archive move) of the file at `pathRel` is under way. */
+  settled(pathRel: string): Promise<void>;
 }
 
 export interface LocalCopy {
   idx: number;
+  /** The source file, relative to the folder and absolute. */
+  srcRel: string;
   src: string;
   offset: number;
 }
@@ -85,7 +89,7 @@ export function splitLocal(job: Job, indexes: readonly number[], host: PlanHost)
   for (const idx of indexes) {
     const src = host.locator.find(job.record.chunks[idx]!.hash);
     if (src && (patchOldVersion || src.path !== job.record.path)) {
-      local.push({ idx, src: path.join(host.root, ...src.path.split('/')), offset: src.offset });
+      local.push({ idx, srcRel: src.path, src: path.join(host.root, ...src.path.split('/')), offset: src.offset });
     } else job.remote.push(idx);
   }
   return local;
@@ -100,7 +104,7 @@ export async function copyLocalChunks(job: Job, local: readonly LocalCopy[], hos
   let cursor = 0;
   const worker = async (): Promise<void> => {
     while (cursor < local.length && !job.failed) {
-      const { idx, src, offset } = local[cursor++]!;
+      const { idx, srcRel, src, offset } = local[cursor++]!;
       job.copying++;
       try {
         const copy = (from: string, at: number) =>
@@ -111,8 +115,9 @@ export async function copyLocalChunks(job: Job, local: readonly LocalCopy[], hos
         let ok = await copy(src, offset);
         if (!ok) {
           // The source may have moved meanwhile: a rename arrives as delete + add, and the
-          // delete can archive the old file while we copy from it. The locator then points
-          // into .SyncArchive; try there once before downloading the chunk.
+          // delete can archive the old file while we copy from it. Once that delete is done
+          // the locator points into .SyncArchive; try there once before downloading the chunk.
+          await host.settled(srcRel);
           const moved = host.locator.find(job.record.chunks[idx]!.hash);
           const movedAbs = moved && path.join(host.root, ...moved.path.split('/'));
           if (moved && movedAbs && (movedAbs !== src || moved.offset !== offset)) ok = await copy(movedAbs, moved.offset);

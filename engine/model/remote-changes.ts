@@ -26,8 +26,11 @@ const MAX_WINDOW_BYTES = 16 * 1024 * 1024;
  * are still made (the index stays current) but nothing touches the disk until resume().
  */
 export class RemoteChanges {
-  /** Paths we are changing on disk right now (the watcher's echo is deferred). */
-  readonly applying = new Set<string>();
+  /**
+   * Paths we are deleting or creating as folders right now, each with a promise of the end of
+   * that work (the watcher's echo is deferred; a copy from such a path waits for it).
+   */
+  readonly applying = new Map<string, Promise<void>>();
   private readonly conflicts = new Set<string>();
   private readonly recentlyDeleted = new Map<string, { path: string; at: number }>();
   private readonly lastProgress = new Map<string, number>();
@@ -216,16 +219,24 @@ export class RemoteChanges {
   }
 
   private async guard(rel: string, work: () => Promise<void>): Promise<void> {
-    this.applying.add(rel);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.applying.set(rel, settled);
     try {
       await work();
     } catch (err) {
       if (isProgrammerError(err)) throw err;
       this.f.reportError(err);
     } finally {
-      this.applying.delete(rel);
+      if (this.applying.get(rel) === settled) this.applying.delete(rel);
+      settle();
       this.f.local.afterApply(rel);
     }
+  }
+
+  /** Resolves once no deletion or folder change at `rel` is under way. */
+  settled(rel: string): Promise<void> {
+    return this.applying.get(rel) ?? Promise.resolve();
   }
 
   /** How replaced or deleted files are kept: `.SyncArchive`, unless turned off for the folder. */
@@ -258,6 +269,7 @@ export class RemoteChanges {
         return { size: e.stat.size, mtimeMs: e.stat.mtimeMs };
       },
       expectOwnRename: (rel) => f.setup.indexer.expectOwnRename(rel),
+      settled: (rel) => this.settled(rel),
       archiver: (rel) => {
         const archive = this.archiver();
         if (!archive) return null;
@@ -320,8 +332,8 @@ export class RemoteChanges {
     this.archivedAs.delete(record.path);
     if (this.conflicts.delete(record.path)) f.events.conflict(record.path, device, archivedAs);
     if (renamedFrom) f.events.renamed(record.path, renamedFrom, device);
-    else if (!previous && info.fetchedBytes === 0 && info.copiedBytes > 0) f.events.copiedIn(record, device);
-    else f.events.changed(previous ? 'fileUpdated' : 'fileAdded', record.path, device, record.size);
+    else if (previous) f.events.changed('fileUpdated', record.path, device, record.size);
+    else f.events.peerAdded(record, device, info.fetchedBytes === 0 && info.copiedBytes > 0);
     if (!ours) f.local.pathChanged(record.path);
     f.local.afterApply(record.path);
     f.maybeFinished();

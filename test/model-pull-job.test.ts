@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { chunkHash } from '../engine/index/chunk-hash.js';
+import { ChunkLocator } from '../engine/model/locator.js';
+import { copyLocalChunks, newJob, splitLocal, type PlanHost } from '../engine/model/pull-job.js';
+import type { FileRecord } from '../engine/model/record.js';
+import { FileAssembler } from '../engine/transfer/assembler.js';
+
+const made: string[] = [];
+after(() => Promise.all(made.map((d) => fs.rm(d, { recursive: true, force: true }))));
+
+function makeRecord(rel: string, data: Buffer, chunkSize: number): FileRecord {
+  const chunks = [];
+  for (let off = 0; off < data.length; off += chunkSize) {
+    const c = data.subarray(off, Math.min(off + chunkSize, data.length));
+    chunks.push({ hash: chunkHash(c), size: c.length });
+  }
+  return {
+    path: rel, kind: 'file', size: data.length, mtimeMs: 1_700_000_000_000, mode: 0o644, chunks, deleted: false,
+    version: [['dev', 1]], changedAt: 1, origin: 'dev', sig: Buffer.alloc(64),
+  };
+}
+
+/**
+ * A peer's rename reaches us as a deletion plus an addition. The deletion archives the old
+ * file while the addition copies from it: the copy fails, and must wait for that deletion
+ * to finish (the locator then points into .SyncArchive) instead of downloading the bytes.
+ */
+test('a copy whose source is being archived waits for the archive move and copies from there', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-pulljob-'));
+  made.push(root);
+  const data = randomBytes(200_000);
+  const old = makeRecord('before.bin', data, 64 * 1024);
+  await fs.writeFile(path.join(root, 'before.bin'), data);
+  const locator = new ChunkLocator();
+  locator.addFile(old);
+
+  let finishDelete!: () => void;
+  const deleting = new Promise<void>((resolve) => (finishDelete = resolve));
+  const waitedFor: string[] = [];
+  const host: PlanHost = {
+    root,
+    locator,
+    mayPatch: () => true,
+    settled: (rel) => {
+      waitedFor.push(rel);
+      return rel === 'before.bin' ? deleting : Promise.resolve();
+    },
+  };
+
+  const target = { ...old, path: 'docs/after.bin' };
+  const job = newJob(target);
+  job.asm = await FileAssembler.open(root, target);
+  const local = splitLocal(job, job.asm.missing(), host);
+  assert.equal(local.length, old.chunks.length, 'every chunk is planned as a local copy');
+
+  // The deletion's archive move happens on disk; its bookkeeping is not done yet.
+  await fs.mkdir(path.join(root, '.SyncArchive'));
+  await fs.rename(path.join(root, 'before.bin'), path.join(root, '.SyncArchive/before.bin'));
+  let kicks = 0;
+  const copying = copyLocalChunks(job, local, host, 2, () => kicks++);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(waitedFor.includes('before.bin'), 'the failed copy waits for the deletion at its source');
+  // The deletion finishes: the locator now knows the archived copy.
+  locator.removeFile(old);
+  locator.addFile({ ...old, path: '.SyncArchive/before.bin' });
+  finishDelete();
+  await copying;
+
+  assert.equal(job.fetchedBytes, 0);
+  assert.deepEqual(job.remote, [], 'nothing left to download');
+  assert.equal(kicks, 0);
+  assert.equal(job.copiedBytes, data.length);
+  assert.deepEqual(job.asm.missing(), []);
+  await job.asm.finalize({ archive: null, expectOld: null });
+  assert.ok((await fs.readFile(path.join(root, 'docs/after.bin'))).equals(data));
+});
+
+test('a copy whose source vanished with no deletion under way is downloaded instead', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-pulljob-'));
+  made.push(root);
+  const data = randomBytes(100_000);
+  const old = makeRecord('gone.bin', data, 64 * 1024);
+  const locator = new ChunkLocator();
+  locator.addFile(old); // the index still lists it; the user removed it from disk
+  const host: PlanHost = { root, locator, mayPatch: () => true, settled: () => Promise.resolve() };
+  const target = { ...old, path: 'copy.bin' };
+  const job = newJob(target);
+  job.asm = await FileAssembler.open(root, target);
+  const local = splitLocal(job, job.asm.missing(), host);
+  let kicks = 0;
+  await copyLocalChunks(job, local, host, 2, () => kicks++);
+  assert.equal(job.copiedBytes, 0);
+  assert.deepEqual([...job.remote].sort(), old.chunks.map((_, i) => i), 'every chunk queued for download');
+  assert.ok(kicks > 0, 'the puller was told to send requests');
+  await job.asm.abort({ keepTemp: false });
+});
