@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Sandbox, cleanupDaemons, makeDaemon, sha256File, sleep, tempDir, until, writeRandomFile, type Daemon } from './helpers/daemons.js';
+import { Sandbox, cleanupDaemons, makeDaemon, sha256File, moveInRandomFile, sleep, tempDir, until, type Daemon } from './helpers/daemons.js';
 
 /**
  * remove_folder through the HTTP API of a real daemon, while a download into that folder is
@@ -69,7 +69,8 @@ describe('removing a folder', { timeout: 5 * 60_000 }, () => {
       60_000,
     );
     // Then a big file, so a download is under way when the folder is removed.
-    const bigHash = writeRandomFile(path.join(dirA, 'big.bin'), 64 * MiB);
+    // Moved in whole, so anything at B's target before the download completes is partial.
+    const bigHash = moveInRandomFile(path.join(dirA, 'big.bin'), 64 * MiB, root);
     const bigTemp = path.join(dirB, 'big.bin.!sync');
     await until(
       'B is downloading big.bin',

@@ -28,6 +28,11 @@ export const DIRECT_MIN_FILE = 32 * 1024 * 1024;
 const MAX_STAGED = 4;
 /** Extent writes in flight per file (the device queue needs no more to stay busy). */
 const MAX_INFLIGHT = 2;
+/**
+ * Verified bytes of one file that may not have reached its temp file yet (staged or being
+ * written); a crash loses them, and the resume fetches them again.
+ */
+export const MAX_UNWRITTEN_BYTES = (MAX_STAGED + MAX_INFLIGHT) * EXTENT_BYTES;
 /** O_DIRECT needs offsets and lengths in whole blocks; 4 KiB covers every common disk. */
 const BLOCK = 4096;
 

@@ -80,6 +80,18 @@ export function writeRandomFile(file: string, size: number): string {
   return h.digest('hex');
 }
 
+/**
+ * writeRandomFile in `stagingDir` (outside any synced folder), then moved to `file` whole, as
+ * a browser or editor saves: a daemon watching `file`'s folder never indexes it half
+ * written (an empty or short version would rightly sync first).
+ */
+export function moveInRandomFile(file: string, size: number, stagingDir: string): string {
+  const staged = path.join(stagingDir, `${path.basename(file)}.staging`);
+  const hash = writeRandomFile(staged, size);
+  fs.renameSync(staged, file);
+  return hash;
+}
+
 /** sha256 (hex) of a file, streamed; null when it cannot be read. */
 export async function sha256File(file: string): Promise<string | null> {
   try {
