@@ -37,24 +37,32 @@ async function main(): Promise<number> {
     process.stderr.write('engine-host: no parent process to talk to (run by the Shoal app, not by hand)\n');
     return 2;
   }
-  const host = await startEngineHost(link, opts);
-  if (!host) return 1;
-  process.on('uncaughtException', (err) => {
-    host.log.error('Uncaught exception in the engine host', { error: err });
-    process.exit(1);
-  });
   // utilityProcess.kill() is SIGTERM on POSIX, and the supervisor only sends it when a clean
-  // `shutdown` took too long: stop briefly, then go. A second signal exits at once.
-  let signalled = false;
+  // `shutdown` took too long: stop briefly, then go. A second signal exits at once. The
+  // handlers come first: a signal right after 'ready' (sent from inside startEngineHost)
+  // must not meet the default action, which kills without a clean stop.
+  let host: Awaited<ReturnType<typeof startEngineHost>> | undefined;
+  let signalled: NodeJS.Signals | null = null;
+  const stopOn = (sig: NodeJS.Signals): void => {
+    host?.log.warn(`Stopping on ${sig}`);
+    void host?.stop();
+  };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       if (signalled) process.exit(1);
-      signalled = true;
-      host.log.warn(`Stopping on ${sig}`);
+      signalled = sig;
       setTimeout(() => process.exit(1), 2000).unref();
-      void host.stop();
+      if (host) stopOn(sig);
     });
   }
+  host = await startEngineHost(link, opts);
+  if (!host) return 1;
+  const started = host;
+  process.on('uncaughtException', (err) => {
+    started.log.error('Uncaught exception in the engine host', { error: err });
+    process.exit(1);
+  });
+  if (signalled) stopOn(signalled); // asked to stop while it was starting
   await host.closed;
   return 0;
 }

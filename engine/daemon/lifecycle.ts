@@ -99,12 +99,12 @@ export async function runDaemonWith(config: DaemonConfig, deps: DaemonDeps): Pro
       throw err;
     }
     cleanups.push(() => server.close());
+    // Before telling anyone we are up: a signal sent on seeing that line must find the handler.
+    const stopSignals = deps.handleSignals === false ? () => {} : onStopSignals(engine, log, stderr);
+    cleanups.push(stopSignals);
     log.info('HTTP API listening', { url: server.url });
     stdout.write(`shoal: API listening on ${server.url}/api\n`);
     if (webUi) stdout.write(`shoal: Web UI at ${server.url}/gui/\n`);
-
-    const stopSignals = deps.handleSignals === false ? () => {} : onStopSignals(engine, log, stderr);
-    cleanups.push(stopSignals);
     deps.onReady?.({ url: server.url, engine });
 
     await engine.closed;
