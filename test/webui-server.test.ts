@@ -219,12 +219,16 @@ describe('Web UI with a login and password', () => {
 
       const dir = path.join(root, 'shared');
       fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, 'from-disk.txt'), 'seen by the browser');
       const added: EngineEvents['fileAdded'][] = [];
       client.on('fileAdded', (p) => added.push(p));
+      let scanned = false;
+      client.on('folderState', (p) => (scanned ||= p.dir === dir && !p.indexing));
       const secret = generateSecret();
       const info = await client.call('addFolder', { dir, secret });
       assert.equal(info.dir, dir);
+      // A file saved once the new folder's first scan is done is a change, reported as one.
+      await waitFor('the first scan of the folder', () => scanned, 20_000);
+      fs.writeFileSync(path.join(dir, 'from-disk.txt'), 'seen by the browser');
       await waitFor('fileAdded over the WebSocket', () => added.some((e) => e.path === 'from-disk.txt'), 20_000);
       assert.deepEqual(await client.call('removeFolder', { secret }), { removed: true });
     } finally {

@@ -98,6 +98,7 @@ export class SyncFolder {
       if (e.disk && !e.disk.deleted && e.disk.kind === 'file') this.locator.addFile(e.disk);
     }
     this.counts.touchAll();
+    this.local.inventoryNext = this.entries.size === 0;
     try {
       await checkRootPresent(this.root, this.id, this.entries.size > 0);
       await writeRootMarker(this.root, this.id);

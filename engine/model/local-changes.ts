@@ -27,6 +27,13 @@ export class LocalChanges {
   private readonly deferred = new Set<string>();
   private draining = false;
   private scanning: Promise<void> | null = null;
+  /**
+   * The next full scan takes the inventory of a folder never indexed before: what it finds
+   * was there already, so it is indexed without a fileAdded event (and History entry) per
+   * file. Adding a folder of 10,000 files is not 10,000 changes, and would push every real
+   * entry out of History. Files that appear while the app was off are still reported.
+   */
+  inventoryNext = false;
 
   constructor(private readonly f: SyncFolder) {}
 
@@ -170,6 +177,8 @@ export class LocalChanges {
   private async doScanAll(): Promise<void> {
     const f = this.f;
     f.indexing = true;
+    const inventory = this.inventoryNext;
+    this.inventoryNext = false;
     f.host.emit('folderState', { folder: f.id, dir: f.root, indexing: true, error: null });
     try {
       await f.setup.indexer.reloadIgnores();
@@ -180,7 +189,7 @@ export class LocalChanges {
       const seen = await f.setup.indexer.scanAll(
         (p) => f.entries.get(p)?.stat ?? undefined,
         (hit) => {
-          this.onHit(hit);
+          this.onHit(hit, inventory);
           this.endPreview(hit.path);
         },
         this.partialListener(),
@@ -199,7 +208,8 @@ export class LocalChanges {
     }
   }
 
-  onHit(hit: ScanHit): void {
+  /** `inventory`: found by a new folder's first scan, indexed without a fileAdded event. */
+  onHit(hit: ScanHit, inventory = false): void {
     const f = this.f;
     const e = f.entries.get(hit.path);
     const stat: LocalStat = { size: hit.size, mtimeMs: hit.mtimeMs, ino: hit.ino };
@@ -244,7 +254,7 @@ export class LocalChanges {
     const existed = !!e?.disk && !e.disk.deleted;
     if (hit.kind === 'file') {
       if (existed) f.events.changed('fileUpdated', hit.path, '', hit.size);
-      else f.events.localAdded(record);
+      else if (!inventory) f.events.localAdded(record);
     }
   }
 
