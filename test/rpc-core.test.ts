@@ -129,7 +129,6 @@ describe('RPC core against the real Engine (in-process pair)', () => {
   it('engine events reach the client', async () => {
     const dir = path.join(root, 'shared');
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'hello.txt'), 'hello over rpc');
     const states: EngineEvents['folderState'][] = [];
     const added: EngineEvents['fileAdded'][] = [];
     const offState = client.on('folderState', (p) => states.push(p));
@@ -138,6 +137,9 @@ describe('RPC core against the real Engine (in-process pair)', () => {
     const info = await client.call('addFolder', { dir, secret });
     assert.equal(info.dir, dir);
     assert.equal(info.type, 'read_write');
+    // A file saved once the new folder's first scan is done is a change, reported as one.
+    await waitFor('the first scan of the folder', () => states.some((p) => p.dir === dir && !p.indexing), 20_000);
+    fs.writeFileSync(path.join(dir, 'hello.txt'), 'hello over rpc');
     await waitFor('fileAdded hello.txt over the channel', () => added.some((e) => e.path === 'hello.txt'), 20_000);
     assert.ok(states.length > 0, 'folderState events arrived');
     assert.equal(added.find((e) => e.path === 'hello.txt')?.size, 'hello over rpc'.length);
