@@ -53,23 +53,28 @@ async function watching() {
   };
 }
 
-test('a download renamed into place where no file was is not reported back', async () => {
+/** Run `body` with a fresh watcher, closed and removed afterwards whatever happens. */
+async function withWatcher(body: (t: Awaited<ReturnType<typeof watching>>) => Promise<void>): Promise<void> {
   const t = await watching();
   try {
+    await body(t);
+  } finally {
+    await t.done();
+  }
+}
+
+test('a download renamed into place where no file was is not reported back', () =>
+  withWatcher(async (t) => {
     const landed = t.w.expectOwnRename('sub/new.txt');
     await t.landAsDownload('sub/new.txt', 'from a peer');
     landed(true);
     await t.settle('sub');
     assert.ok(!t.seen.includes('sub/new.txt'), `our own rename was reported: ${t.seen}`);
     assert.ok(!t.seen.some((p) => p.endsWith('.!sync')));
-  } finally {
-    await t.done();
-  }
-});
+  }));
 
-test('after our own rename, an edit of the file and someone else renaming onto it are still reported', async () => {
-  const t = await watching();
-  try {
+test('after our own rename, an edit of the file and someone else renaming onto it are still reported', () =>
+  withWatcher(async (t) => {
     const a = t.w.expectOwnRename('a.txt');
     await t.landAsDownload('a.txt', 'ours');
     a(true);
@@ -81,14 +86,10 @@ test('after our own rename, an edit of the file and someone else renaming onto i
     await t.saveAsSomeoneElse('b.txt');
     b(true);
     await waitFor(() => t.seen.includes('b.txt'), 2000, 'the second rename onto the file');
-  } finally {
-    await t.done();
-  }
-});
+  }));
 
-test('a write that did not land reports its path, in case the event it skipped was someone else\'s', async () => {
-  const t = await watching();
-  try {
+test('a write that did not land reports its path, in case the event it skipped was someone else\'s', () =>
+  withWatcher(async (t) => {
     const failed = t.w.expectOwnRename('c.txt');
     // Someone creates the file while our write is on its way: that event is skipped...
     await t.saveAsSomeoneElse('c.txt');
@@ -96,24 +97,17 @@ test('a write that did not land reports its path, in case the event it skipped w
     // ...and our write finds it and gives up: now the path is reported.
     failed(false);
     await waitFor(() => t.seen.includes('c.txt'), 2000, 'the path of the write that failed');
-  } finally {
-    await t.done();
-  }
-});
+  }));
 
-test('an expectation whose event never came does not hide a later rename there for long', async () => {
-  const t = await watching();
-  try {
+test('an expectation whose event never came does not hide a later rename there for long', () =>
+  withWatcher(async (t) => {
     // As if our rename's event had been lost: the expectation stays, bounded in time.
     const lost = t.w.expectOwnRename('late.txt');
     lost(true);
     await new Promise((r) => setTimeout(r, GRACE_MS + 300));
     await t.saveAsSomeoneElse('late.txt');
     await waitFor(() => t.seen.includes('late.txt'), 2000, 'a rename after the grace time');
-  } finally {
-    await t.done();
-  }
-});
+  }));
 
 test('only an entry appearing or going makes chokidar re-read a folder; content and attribute changes do not', async () => {
   const base = await tempDir();

@@ -62,15 +62,7 @@ export class FileEvents {
       this.host.emit('fileUpdated', { ...this.base(record.path, ''), size: record.size });
       return;
     }
-    const key = contentKey(record);
-    if (key !== null) {
-      for (const [from, h] of this.held) {
-        if (h.key !== key || h.payload.device !== '') continue;
-        this.drop(from);
-        this.host.emit('fileRenamed', { ...this.base(record.path, ''), from });
-        return;
-      }
-    }
+    if (this.renameOfHeldDeletion(record, '')) return;
     this.host.emit('fileAdded', { ...this.base(record.path, ''), size: record.size });
   }
 
@@ -83,15 +75,8 @@ export class FileEvents {
   peerAdded(record: FileRecord, device: string, copiedOnly: boolean): void {
     this.release(record.path);
     this.releaseAdd(record.path);
+    if (this.renameOfHeldDeletion(record, device)) return;
     const key = contentKey(record);
-    if (key !== null) {
-      for (const [from, h] of this.held) {
-        if (h.key !== key || h.payload.device !== device) continue;
-        this.drop(from);
-        this.host.emit('fileRenamed', { ...this.base(record.path, device), from });
-        return;
-      }
-    }
     const payload = { ...this.base(record.path, device), size: record.size };
     if (key === null || !copiedOnly) {
       this.host.emit('fileAdded', payload);
@@ -100,6 +85,22 @@ export class FileEvents {
     const timer = setTimeout(() => this.releaseAdd(record.path), HOLD_COPY_MS);
     timer.unref();
     this.heldAdds.set(record.path, { payload, key, timer });
+  }
+
+  /**
+   * `record` appeared with the content of a deletion by the same device that is still held:
+   * the two are one rename, reported now. False when there is no such deletion.
+   */
+  private renameOfHeldDeletion(record: FileRecord, device: string): boolean {
+    const key = contentKey(record);
+    if (key === null) return false;
+    for (const [from, h] of this.held) {
+      if (h.key !== key || h.payload.device !== device) continue;
+      this.drop(from);
+      this.host.emit('fileRenamed', { ...this.base(record.path, device), from });
+      return true;
+    }
+    return false;
   }
 
   /** A file was deleted (here or by a peer); `old` is what was on disk. */
