@@ -102,6 +102,31 @@ test('assembler: a big file from shuffled chunks, written through O_DIRECT exten
   assert.equal(Math.floor(st.mtimeMs), record.mtimeMs);
 });
 
+test('assembler: a download syncs to the disk as it goes, with O_DIRECT as through the page cache, and lands exactly', async () => {
+  const root = await tmpDir();
+  // Past two early syncs (every 64 MiB written), so finalize's fsync has only the rest to flush.
+  const size = 160 * 1024 * 1024 + 4321;
+  const data = randomBytes(size);
+  const chunks: FileRecord['chunks'] = [];
+  const offsets: number[] = [];
+  for (let at = 0; at < size; at += 1024 * 1024) {
+    const len = Math.min(1024 * 1024, size - at);
+    offsets.push(at);
+    chunks.push({ hash: chunkHash(data.subarray(at, at + len)), size: len });
+  }
+  const record: FileRecord = {
+    path: 'synced-as-it-goes.bin', kind: 'file', size, mtimeMs: 1_700_000_000_000, mode: 0o644, chunks, deleted: false,
+    version: [['dev', 1]], changedAt: 1, origin: 'dev', sig: Buffer.alloc(64),
+  };
+  const asm = await FileAssembler.open(root, record);
+  for (let i = 0; i < chunks.length; i += 4) {
+    await Promise.all([i, i + 1, i + 2, i + 3].filter((k) => k < chunks.length).map((k) => asm.writeChunk(k, data.subarray(offsets[k]!, offsets[k]! + chunks[k]!.size))));
+  }
+  assert.ok(asm.earlySyncs >= 2, `background datasyncs while writing: ${asm.earlySyncs}`);
+  await asm.finalize({ archive: null, expectOld: null });
+  assert.equal(sha(await fs.readFile(path.join(root, record.path))), sha(data));
+});
+
 test('assembler: an interrupted big download resumes from what reached the disk, and completes exactly', async () => {
   const root = await tmpDir();
   const size = DIRECT_MIN_FILE + 2 * EXTENT_BYTES + 4321;
