@@ -15,8 +15,15 @@ import { bumpVersion, mergeVersions } from './version.js';
  * read-only folder it is only marked as a local change (never propagated) and, with
  * `overwrite_changes`, the shared version is restored.
  */
-/** A big file is previewed once this much of it is hashed... */
-const PREVIEW_FROM = 32 * 1024 * 1024;
+/**
+ * A big file is previewed once this much of it is in complete chunks... The hasher reports
+ * every 16 MiB read (hash-pool.ts PARTIAL_EVERY), and the chunks complete by then end a little
+ * before that point: so the first preview comes with the report at 32 MiB read (with 32 MiB
+ * here it waited for the one at 48 MiB).
+ */
+const PREVIEW_FROM = 16 * 1024 * 1024;
+/** ...unless this little is left: the final record is about to follow, a preview would only double it. */
+const PREVIEW_TAIL = 32 * 1024 * 1024;
 /** ...and again each time the hashed part has doubled: all previews together list about as many chunks as the final record. */
 const PREVIEW_GROWTH = 2;
 
@@ -112,8 +119,7 @@ export class LocalChanges {
   private readonly onPartial = (p: PartialHit): void => {
     const f = this.f;
     if (f.readOnly || f.peers.size === 0 || p.bytes < PREVIEW_FROM) return;
-    // Nearly done: the final record is about to follow, a preview would only double it.
-    if (p.fileSize - p.bytes < PREVIEW_FROM) return;
+    if (p.fileSize - p.bytes < PREVIEW_TAIL) return;
     if (p.bytes < (this.previewBytes.get(p.path) ?? 0) * PREVIEW_GROWTH) return;
     const e = f.entries.get(p.path);
     // Only files new here: peers that hold an earlier version patch it from the chunks they
