@@ -2,6 +2,7 @@ import path from 'node:path';
 import { isProgrammerError } from '../errors.js';
 import type { FileAssembler } from '../transfer/assembler.js';
 import type { ChunkLocator } from './locator.js';
+import type { ActiveDownload } from './pull-host.js';
 import { RateWindow } from './rate-window.js';
 import type { FileRecord } from './record.js';
 
@@ -36,6 +37,20 @@ export interface Job {
   rate: RateWindow;
   /** When the job last heard of its record (a preview's download ends if its final never comes). */
   news: number;
+}
+
+/** A download counts as transferring while bytes arrived this recently (or requests are out). */
+const ACTIVE_MS = 3000;
+
+/** The jobs with bytes moving right now (requests out, or data in the last ACTIVE_MS). */
+export function activeDownloads(jobs: Iterable<Job>, now: number): ActiveDownload[] {
+  const out: ActiveDownload[] = [];
+  for (const job of jobs) {
+    if ((!job.asm && !job.small) || job.failed || job.finalizing) continue;
+    if (job.inflight === 0 && now - job.rate.lastAt > ACTIVE_MS) continue;
+    out.push({ record: job.record, done: job.doneBytes, peers: [...job.askedPeers], speed: job.rate.rate(now) });
+  }
+  return out;
 }
 
 export function newJob(record: FileRecord): Job {

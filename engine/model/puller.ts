@@ -3,16 +3,15 @@ import { FileAssembler, writeSmallFile, type CommitOptions, type LandedStat } fr
 import { chunkMatches } from '../transfer/blake.js';
 import { hashMismatch } from '../transfer/layout.js';
 import type { PeerLink } from './peer-link.js';
+import { PeerWindows } from './peer-windows.js';
 import type { ActiveDownload, PullHost, PullerOptions } from './pull-host.js';
-import { copyLocalChunks, newJob, splitLocal, type Job } from './pull-job.js';
+import { activeDownloads, copyLocalChunks, newJob, splitLocal, type Job } from './pull-job.js';
 import { extendsRecord, type FileRecord } from './record.js';
 import { WantedFiles } from './wanted.js';
 
 const MAX_CHUNK_RETRIES = 4;
 /** A preview's download waits this long for news (a longer preview, its final record). */
 const PREVIEW_IDLE_MS = 60_000;
-/** A download counts as transferring while bytes arrived this recently (or requests are out). */
-const ACTIVE_MS = 3000;
 
 /**
  * Downloads the files a folder needs. Per file: resume what a `.!sync` temp already holds,
@@ -24,12 +23,7 @@ export class Puller {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly jobs = new Map<string, Job>();
-  private readonly inflightByPeer = new Map<string, number>();
-  /**
-   * Peers whose window filled up: refilled once an eighth of it is free again, so requests
-   * leave in batches (one write and TCP segment each) rather than one per returned chunk.
-   */
-  private readonly windowFull = new Set<string>();
+  private readonly windows = new PeerWindows();
   private readonly wanted = new WantedFiles();
   private pumpScheduled = false;
   private closed = false;
@@ -147,14 +141,7 @@ export class Puller {
 
   /** Files with bytes moving right now (requests out, or data in the last seconds). */
   transfers(): ActiveDownload[] {
-    const now = Date.now();
-    const out: ActiveDownload[] = [];
-    for (const job of this.jobs.values()) {
-      if ((!job.asm && !job.small) || job.failed || job.finalizing) continue;
-      if (job.inflight === 0 && now - job.rate.lastAt > ACTIVE_MS) continue;
-      out.push({ record: job.record, done: job.doneBytes, peers: [...job.askedPeers], speed: job.rate.rate(now) });
-    }
-    return out;
+    return activeDownloads(this.jobs.values(), Date.now());
   }
 
   /** Syncing resumed: put in place what completed while paused, and ask for the rest. */
@@ -218,16 +205,7 @@ export class Puller {
           if (job.next >= job.remote.length) break;
           const idx = job.remote[job.next]!;
           const size = job.record.chunks[idx]!.size;
-          const used = this.inflightByPeer.get(peer.id) ?? 0;
-          const window = this.host.windowFor?.(peer) ?? this.window;
-          if (this.windowFull.has(peer.id)) {
-            if (used > window - window / 8) continue;
-            this.windowFull.delete(peer.id);
-          }
-          if (used > 0 && used + size > window) {
-            this.windowFull.add(peer.id);
-            continue;
-          }
+          if (!this.windows.admits(peer.id, size, this.host.windowFor?.(peer) ?? this.window)) continue;
           job.next++;
           this.fetch(job, idx, peer);
           progressed = true;
@@ -298,10 +276,10 @@ export class Puller {
     const offset = job.small ? 0 : job.asm!.offsetOf(idx);
     job.inflight++;
     job.askedPeers.add(peer.id);
-    this.inflightByPeer.set(peer.id, (this.inflightByPeer.get(peer.id) ?? 0) + chunk.size);
+    this.windows.sent(peer.id, chunk.size);
     const release = (): void => {
       job.inflight--;
-      this.inflightByPeer.set(peer.id, (this.inflightByPeer.get(peer.id) ?? 0) - chunk.size);
+      this.windows.settled(peer.id, chunk.size);
     };
     peer
       .request({ path: job.record.path, offset, size: chunk.size, hash: chunk.hash })
