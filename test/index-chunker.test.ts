@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import sodium from 'sodium-native';
 import { chunkBuffer } from '../engine/index/chunk-hasher.js';
 import { Chunker, cutPoints, GEAR, MAX_CHUNK, MIN_CHUNK } from '../engine/index/chunker.js';
 import { GEAR_SCAN_WASM } from '../engine/index/gear-wasm.js';
 import * as readBuffers from '../engine/index/read-buffers.js';
 import { randomBytes, seededBytes } from './index-helpers.js';
 
-test('gear table is the protocol one (never changes)', () => {
+test('gear table is the protocol one (never changes): every entry is its derivation', () => {
+  // GEAR[i] = first 4 bytes (little endian) of BLAKE2b-256("shoal/gear/v1" || i)
+  const out = Buffer.alloc(32);
+  for (let i = 0; i < 256; i++) {
+    sodium.crypto_generichash(out, Buffer.concat([Buffer.from('shoal/gear/v1'), Buffer.from([i])]));
+    assert.equal(GEAR[i], out.readUInt32LE(0), `GEAR[${i}]`);
+  }
   assert.equal(GEAR.length, 256);
   assert.equal(GEAR[0], 2572097240);
   assert.equal(GEAR[255], 595795505);

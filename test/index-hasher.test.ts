@@ -3,11 +3,13 @@ import { appendFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ShoalError } from '../engine/errors.js';
 import { ChunkHasher, chunkBuffer } from '../engine/index/chunk-hasher.js';
 import { cutPoints } from '../engine/index/chunker.js';
 import { chunkHashEquals, hashBuffer, hashFile, type HashResult } from '../engine/index/hasher.js';
 import { READ_SIZE } from '../engine/index/read-buffers.js';
+import { packagesLoadedBy } from './helpers/imports.js';
 import { randomBytes, removeDir, tempDir } from './index-helpers.js';
 
 let dir: string;
@@ -216,4 +218,10 @@ test('small files hashed on the worker (while it runs for a big file) equal thos
   });
   const err = await missing;
   assert.ok(err instanceof ShoalError && err.code === 'BAD_PATH', `vanished: ${String(err)}`);
+});
+
+test('the hash worker loads BLAKE3 but not sodium-native (its start-up stays short)', () => {
+  const loaded = packagesLoadedBy(fileURLToPath(new URL('../engine/index/hash-worker.ts', import.meta.url)));
+  assert.ok(loaded.has('@napi-rs/blake-hash'), [...loaded].join(' '));
+  assert.ok(!loaded.has('sodium-native'), `the hash worker's modules load sodium-native: ${[...loaded].join(' ')}`);
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { importSpecifiers } from './helpers/imports.js';
 
 /**
  * Layers import downwards only (ARCHITECTURE.md):
@@ -18,14 +19,6 @@ export interface Violation {
   file: string;
   specifier: string;
   rule: string;
-}
-
-/** Every module specifier in a source text (static, type-only, re-export, dynamic, require). */
-export function importSpecifiers(content: string): string[] {
-  // Drop comments so prose like "never import from 'electron'" in a doc comment is not a hit.
-  const code = content.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  const re = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"`])([^'"`\n]+)\1/g;
-  return [...code.matchAll(re)].map((m) => m[2]!);
 }
 
 function isInside(dir: string, p: string): boolean {

@@ -1,5 +1,5 @@
 import { Blake3Hasher, blake3UrlSafeBase64 } from '@napi-rs/blake-hash';
-import { HASH_BYTES } from '../model/record.js';
+import { HASH_BYTES } from '../model/chunk-ref.js';
 
 /**
  * The chunk hash: BLAKE3-256 (the default 32-byte output), through @napi-rs/blake-hash

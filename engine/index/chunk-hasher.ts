@@ -1,4 +1,4 @@
-import { HASH_BYTES, type ChunkRef } from '../model/record.js';
+import { HASH_BYTES, type ChunkRef } from '../model/chunk-ref.js';
 import { ChunkHashStream, chunkHashInto } from './chunk-hash.js';
 import { Chunker } from './chunker.js';
 import { slabBytes } from './slab.js';

@@ -1,4 +1,4 @@
-import sodium from 'sodium-native';
+import { GEAR } from './gear-table.js';
 import { scannerOf, setGearTable, type GearScanner } from './read-buffers.js';
 
 /**
@@ -7,7 +7,7 @@ import { scannerOf, setGearTable, type GearScanner } from './read-buffers.js';
  * Cut points depend only on the bytes near them, so an insert or delete in the middle of a
  * file changes only the chunks around the edit and every other chunk is found again, on
  * this device and on peers. The cut rule is part of the protocol: two devices must cut the
- * same bytes at the same places, so the constants and the gear table below never change.
+ * same bytes at the same places, so the constants below and the gear table (gear-table.ts) never change.
  */
 export const MIN_CHUNK = 32 * 1024;
 export const AVG_CHUNK = 128 * 1024;
@@ -27,26 +27,7 @@ export const NORMAL_CHUNK = AVG_CHUNK - MIN_CHUNK / 2;
 const MASK_S = 0xffffe000 | 0; // top 19 bits
 const MASK_L = 0xfffe0000 | 0; // top 15 bits
 
-/**
- * GEAR[i] = first 4 bytes (little endian) of BLAKE2b-256("shoal/gear/v1" || i).
- * Derived rather than listed so any implementation can rebuild it from the spec;
- * test/index-chunker.test.ts pins a checksum so it can't drift.
- */
-export const GEAR: Uint32Array = buildGear();
-
-function buildGear(): Uint32Array {
-  const table = new Uint32Array(256);
-  const prefix = Buffer.from('shoal/gear/v1');
-  const input = Buffer.alloc(prefix.length + 1);
-  prefix.copy(input);
-  const out = Buffer.alloc(32);
-  for (let i = 0; i < 256; i++) {
-    input[prefix.length] = i;
-    sodium.crypto_generichash(out, input);
-    table[i] = out.readUInt32LE(0);
-  }
-  return table;
-}
+export { GEAR };
 
 // Same bits as GEAR, read as int32 so the hot loop stays in small-integer arithmetic.
 const GEAR_I32 = new Int32Array(GEAR.buffer, GEAR.byteOffset, 256);

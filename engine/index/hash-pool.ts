@@ -36,8 +36,8 @@ export const PARTIAL_EVERY = 16 * 1024 * 1024;
 export const WORKER_MIN_SIZE = 1024 * 1024;
 /**
  * The worker (an isolate: several MiB) is stopped after this long without work, so an idle
- * daemon does not keep it; starting one again costs ~0.15 s on the 2-core dev VM (an
- * isolate, then sodium-native and BLAKE3 loaded), small next to a big file's hash.
+ * daemon does not keep it; starting one again costs ~80 ms on the 2-core dev VM (an
+ * isolate, then BLAKE3 loaded: it needs nothing else), small next to a big file's hash.
  */
 const IDLE_MS = 500;
 

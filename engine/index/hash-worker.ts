@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { HASH_BYTES, type ChunkRef } from '../model/record.js';
+import { HASH_BYTES, type ChunkRef } from '../model/chunk-ref.js';
 import { ChunkHasher } from './chunk-hasher.js';
 import { READ_SIZE, acquireReadBuffer, releaseReadBuffer } from './read-buffers.js';
 import { SMALL_FILE, readSmallSync } from './small-read.js';

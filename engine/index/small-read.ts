@@ -1,6 +1,6 @@
 import fs, { type Stats } from 'node:fs';
 import { ShoalError } from '../errors.js';
-import type { ChunkRef } from '../model/record.js';
+import type { ChunkRef } from '../model/chunk-ref.js';
 import type { ChunkHasher } from './chunk-hasher.js';
 
 /**

@@ -2,19 +2,16 @@ import sodium from 'sodium-native';
 import { ShoalError } from '../errors.js';
 import { Reader, Writer } from '../util/codec.js';
 import { checkRelPath } from './paths.js';
+import { HASH_BYTES, type ChunkRef } from './chunk-ref.js';
 import type { VersionVector } from './version.js';
+
+export { HASH_BYTES, type ChunkRef };
 
 /**
  * One entry of a folder's index: what a path should contain, at which version, signed
  * with the folder's key so that only holders of the read-write secret can make changes
  * that other devices accept.
  */
-export interface ChunkRef {
-  /** BLAKE2b-256 of the chunk's bytes. */
-  hash: Buffer;
-  size: number;
-}
-
 export type EntryKind = 'file' | 'dir';
 
 export interface FileRecord {
@@ -44,7 +41,6 @@ export interface FileRecord {
   preview?: boolean;
 }
 
-export const HASH_BYTES = 32;
 export const SIG_BYTES = 64;
 /** Absurd-size guards for untrusted records. */
 export const MAX_FILE_SIZE = 2 ** 50; // 1 PiB
