@@ -6,7 +6,7 @@
 #      BENCH_SYNCTHING=0 or it does not exist; installs syncthing via apt first if missing
 #   3. runs bench/shoal-pair.ts (node --import tsx)
 #   4. prints a side-by-side summary (bench/lib/summary.ts): per scenario both RESULT lines
-#      and the ratio Shoal / Syncthing
+#      and the ratio Shoal / Syncthing (medians when BENCH_REPS > 1)
 #
 # When run as root, everything (both products) runs inside one fresh network namespace with
 # only `lo` up (`unshare -n`; BENCH_NETNS=0 skips, BENCH_NETNS=1 insists). Steps that need
@@ -19,8 +19,10 @@
 #   BENCH_SYNCTHING=0    skip the anchor (summary then shows Shoal only)
 #   BENCH_SHOAL=0        skip Shoal (e.g. to re-run only the anchor)
 #   BENCH_BUILD=0        never run npm run build
-#   BENCH_OUT=DIR        keep the raw outputs (syncthing.txt, shoal.txt, summary.txt) in DIR
+#   BENCH_OUT=DIR        keep the raw outputs (syncthing.N.txt, shoal.N.txt, summary.txt) in DIR
 #   BENCH_SETTLE_S=65    pause between the two products (sync first; see below), 0 for none
+#   BENCH_REPS=1         runs of each product, alternating; the summary shows each scenario's
+#                        median run and every run's time (3 for figures worth quoting)
 #   BENCH_ONLY=LIST      Shoal parts to run (S1 S2 S3 S4 S5 B, comma separated; S3 brings S2,
 #                        S4 brings S1), e.g. BENCH_ONLY=S5 BENCH_SYNCTHING=0 npm run bench
 #   SHOAL_DAEMON, SHOAL_NODE_ARGS, SHOAL_SHEBANG_ENV, SHOAL_CONFIG_EXTRA, LAT_TIMEOUT_S   see bench/shoal-pair.ts
@@ -44,6 +46,8 @@ BENCH_SYNCTHING=${BENCH_SYNCTHING:-1}
 BENCH_SHOAL=${BENCH_SHOAL:-1}
 BENCH_NETNS=${BENCH_NETNS:-auto}
 BENCH_SETTLE_S=${BENCH_SETTLE_S:-65}
+BENCH_REPS=${BENCH_REPS:-1}
+[[ $BENCH_REPS =~ ^[1-9][0-9]?$ ]] || die "BENCH_REPS must be a number from 1 to 99"
 [[ -f $ANCHOR ]] || { [[ $BENCH_SYNCTHING == 0 ]] || log "no Syncthing anchor at $ANCHOR: Shoal only"; BENCH_SYNCTHING=0; }
 
 # ---------------------------------------------------------------- outside the netns: build, deps
@@ -118,25 +122,38 @@ step() {
   return $rc
 }
 
-ST_RC=skipped SH_RC=skipped
-if [[ $BENCH_SYNCTHING != 0 ]]; then
-  ST_RC=0; step "Syncthing anchor ($ANCHOR)" "$OUT/syncthing.txt" bash "$ANCHOR" || ST_RC=$?
-fi
-if [[ $BENCH_SHOAL != 0 ]]; then
-  if [[ $BENCH_SYNCTHING != 0 && $BENCH_SETTLE_S -gt 0 ]]; then
-    # The same starting point for the second product: the first one's writes flushed and the
-    # inodes it deleted at its end aged. ext4 without a journal (as on these VMs) skips inodes
-    # deleted in the last minute when it allocates new ones (ialloc.c recently_deleted), which
-    # made whichever product ran second create its 10,000 files measurably slower.
-    log "settling ${BENCH_SETTLE_S} s (sync, deleted inodes age) before the second product"
-    sync
-    sleep "$BENCH_SETTLE_S"
+# settle: the same starting point for the next product: the last one's writes flushed and
+# the inodes it deleted at its end aged. ext4 without a journal (as on these VMs) skips
+# inodes deleted in the last minute when it allocates new ones (ialloc.c recently_deleted),
+# which made whichever product ran second create its 10,000 files measurably slower.
+settle() {
+  [[ $BENCH_SYNCTHING != 0 && $BENCH_SHOAL != 0 && $BENCH_SETTLE_S -gt 0 ]] || return 0
+  log "settling ${BENCH_SETTLE_S} s (sync, deleted inodes age) before the next product"
+  sync
+  sleep "$BENCH_SETTLE_S"
+}
+
+# BENCH_REPS runs of each, alternating (anchor, Shoal, anchor, Shoal, ...), so both see the
+# machine in the same states; the summary shows each scenario's median run.
+ST_RC=skipped SH_RC=skipped ST_FILES="" SH_FILES=""
+for ((rep = 1; rep <= BENCH_REPS; rep++)); do
+  tag=""; [[ $BENCH_REPS -gt 1 ]] && tag=" (run $rep of $BENCH_REPS)"
+  if [[ $BENCH_SYNCTHING != 0 ]]; then
+    [[ $rep -gt 1 ]] && settle
+    rc=0; step "Syncthing anchor ($ANCHOR)$tag" "$OUT/syncthing.$rep.txt" bash "$ANCHOR" || rc=$?
+    [[ $ST_RC == skipped || $ST_RC == 0 ]] && ST_RC=$rc
+    ST_FILES+="${ST_FILES:+,}$OUT/syncthing.$rep.txt"
   fi
-  SH_RC=0; step "Shoal (bench/shoal-pair.ts)" "$OUT/shoal.txt" node --import tsx bench/shoal-pair.ts || SH_RC=$?
-fi
+  if [[ $BENCH_SHOAL != 0 ]]; then
+    settle
+    rc=0; step "Shoal (bench/shoal-pair.ts)$tag" "$OUT/shoal.$rep.txt" node --import tsx bench/shoal-pair.ts || rc=$?
+    [[ $SH_RC == skipped || $SH_RC == 0 ]] && SH_RC=$rc
+    SH_FILES+="${SH_FILES:+,}$OUT/shoal.$rep.txt"
+  fi
+done
 
 echo
-node --import tsx bench/lib/summary.ts "$OUT/syncthing.txt" "$OUT/shoal.txt" | tee "$OUT/summary.txt"
+node --import tsx bench/lib/summary.ts "$ST_FILES" "$SH_FILES" | tee "$OUT/summary.txt"
 echo
 echo "exit status: syncthing anchor=$ST_RC shoal=$SH_RC"
 [[ $SH_RC == 0 || $SH_RC == skipped ]] && [[ $ST_RC == 0 || $ST_RC == skipped ]]

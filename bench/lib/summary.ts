@@ -2,9 +2,11 @@
  * Side-by-side summary of the Syncthing anchor and Shoal runs: reads their captured stdout,
  * pairs RESULT lines by scenario, prints both lines and the ratio Shoal / Syncthing.
  *
- *   node --import tsx bench/lib/summary.ts SYNCTHING_OUT SHOAL_OUT
+ *   node --import tsx bench/lib/summary.ts SYNCTHING_OUT[,MORE...] SHOAL_OUT[,MORE...]
  *
- * Either file may be missing or empty (that side then shows as "-").
+ * Either file may be missing or empty (that side then shows as "-"). With several runs per
+ * side (BENCH_REPS in run.sh) each scenario shows its median run - the run whose time is the
+ * median, so its note (bytes, memory) is that run's own - and the times of all runs.
  */
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +17,8 @@ export interface Result {
   rate: number | null;
   note: string;
   line: string;
+  /** Times of every run of this scenario, in run order (one entry without repetitions). */
+  runs: number[];
 }
 
 const RESULT_RE = /^RESULT\s+(\S+)\s+(\S+)\s+s\s+(\S+)\s+MB\/s\s*(.*)$/;
@@ -35,13 +39,33 @@ export function parseOutput(text: string): Parsed {
       // the anchor repeats all RESULT lines in its summary: the first one wins (identical)
       if (!results.has(m[1])) {
         const rate = Number(m[3]);
-        results.set(m[1], { name: m[1], secs: Number(m[2]), rate: Number.isFinite(rate) ? rate : null, note: m[4], line });
+        const secs = Number(m[2]);
+        results.set(m[1], { name: m[1], secs, rate: Number.isFinite(rate) ? rate : null, note: m[4], line, runs: [secs] });
       }
     } else if (/^NETCHECK:|RSS after|^== (syncthing|shoal)-pair|^ {3}(syncthing|shoal|kernel|network:|BIG_MIB)/.test(line)) {
       extras.push(line.trim());
     }
   }
   return { results, extras };
+}
+
+/**
+ * Several runs of one product as one: per scenario the median run (for an even count the
+ * faster of the two middle ones), with every run's time in `runs`; extras of the first run.
+ * Runs that failed a scenario (no RESULT, or a time that is not a number) are left out of it.
+ */
+export function mergeRuns(texts: readonly string[]): Parsed {
+  const parsed = texts.map(parseOutput);
+  const names = new Set(parsed.flatMap((p) => [...p.results.keys()]));
+  const results = new Map<string, Result>();
+  for (const name of names) {
+    const all = parsed.map((p) => p.results.get(name)).filter((r): r is Result => !!r && Number.isFinite(r.secs));
+    if (all.length === 0) continue;
+    const sorted = [...all].sort((a, b) => a.secs - b.secs);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    results.set(name, { ...median, runs: all.map((r) => r.secs) });
+  }
+  return { results, extras: parsed[0]?.extras ?? [] };
 }
 
 /** Scenario order; Shoal has one S3 (its default settings), the anchor one per fsWatcherDelayS. */
@@ -103,15 +127,17 @@ function pairs(st: Map<string, Result>, sh: Map<string, Result>): [string, Resul
   return out;
 }
 
-export function renderSummary(stText: string, shText: string): string {
-  const st = parseOutput(stText);
-  const sh = parseOutput(shText);
+const runsOf = (r: Result | undefined): string => (r && r.runs.length > 1 ? ` [median of ${r.runs.length} runs: ${r.runs.map((s) => s.toFixed(3)).join(' ')} s]` : '');
+
+export function renderSummary(stTexts: string | readonly string[], shTexts: string | readonly string[]): string {
+  const st = mergeRuns(typeof stTexts === 'string' ? [stTexts] : stTexts);
+  const sh = mergeRuns(typeof shTexts === 'string' ? [shTexts] : shTexts);
   const L: string[] = [];
   L.push('== side by side: Syncthing anchor vs Shoal (MB = 10^6 bytes; ratio = Shoal time / Syncthing time, < 1 = Shoal faster)');
   for (const [label, a, b] of pairs(st.results, sh.results)) {
     L.push('', `-- ${label}`);
-    L.push(`   syncthing: ${a ? a.line : '-'}`);
-    L.push(`   shoal:     ${b ? b.line : '-'}`);
+    L.push(`   syncthing: ${a ? a.line + runsOf(a) : '-'}`);
+    L.push(`   shoal:     ${b ? b.line + runsOf(b) : '-'}`);
     if (a && b) {
       let r = `   ratio:     time ${ratio(b.secs, a.secs)} (${verdict(b.secs, a.secs)})`;
       const ra = rxBytes(a.note);
@@ -131,8 +157,7 @@ export function renderSummary(stText: string, shText: string): string {
   return L.join('\n');
 }
 
-function readOr(file: string | undefined): string {
-  if (!file) return '';
+function readOr(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
@@ -140,6 +165,11 @@ function readOr(file: string | undefined): string {
   }
 }
 
+/** The captured outputs named by a comma-separated list of files (missing ones read as empty). */
+function readList(list: string | undefined): string[] {
+  return (list ?? '').split(',').filter(Boolean).map(readOr);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(renderSummary(readOr(process.argv[2]), readOr(process.argv[3])) + '\n');
+  process.stdout.write(renderSummary(readList(process.argv[2]), readList(process.argv[3])) + '\n');
 }
