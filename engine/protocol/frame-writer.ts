@@ -7,8 +7,14 @@ import type { TokenBucketLike } from './types.js';
 /** Default bytes we let pile up in the socket's user-space buffer before asking callers to wait. */
 export const DEFAULT_SEND_HIGH_WATER = 4 * 1024 * 1024;
 
-/** Corked bytes that are sent without waiting for the end of the tick. */
-const CORK_FLUSH_BYTES = 64 * 1024;
+/**
+ * Corked bytes that are sent without waiting for the end of the tick. Several data frames
+ * (~134 KiB each) per write: a sender serving a burst of chunk requests made one write
+ * system call per frame with 64 KiB here; with 512 KiB it made 18 % fewer system calls in
+ * all for a 1 GiB upload (measured on the 2-core dev VM, where each costs a VM exit), and
+ * the first frame still leaves within a few frames' sealing time.
+ */
+const CORK_FLUSH_BYTES = 512 * 1024;
 
 
 /**
