@@ -5,6 +5,7 @@ import { extendsRecord, type FileRecord } from '../model/record.js';
 import { chunkMatches } from './blake.js';
 import { finishTemp, type CommitOptions, type LandedStat } from './commit.js';
 import { DirectWriter } from './direct-writer.js';
+import { EarlySync } from './early-sync.js';
 import { fsError } from './errors.js';
 import { readFully, writevFully } from './io.js';
 import { hashMismatch, layoutOf, type ChunkLayout } from './layout.js';
@@ -42,13 +43,6 @@ const MAX_SPARE_BUFFERS = 4;
 /** Bounds of one coalesced write (buffers, bytes). */
 const MAX_RUN_CHUNKS = 64;
 const MAX_RUN_BYTES = 8 * 1024 * 1024;
-/**
- * Bytes written after which a background datasync starts, through the page cache or with
- * O_DIRECT alike: the final fsync then has little left to do. Measured for a 1 GiB
- * download with O_DIRECT on the dev VM: the final fsync took 0.5-0.6 s without these
- * (the disk flushed the whole file after the last byte), 40-70 ms with them.
- */
-const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 interface QueuedWrite {
   i: number;
@@ -78,12 +72,8 @@ export class FileAssembler {
   /** Verified chunks waiting for the write in progress (see drainWrites). */
   private writeQueue: QueuedWrite[] = [];
   private writing = false;
-  /** Bytes written since the last early sync (see syncEarly). */
-  private unsynced = 0;
-  /** Background datasyncs started so far (tests, logs). */
-  earlySyncs = 0;
-  private syncing = false;
-  private syncError: unknown = null;
+  /** Background datasyncs while the file downloads (early-sync.ts). */
+  private readonly early = new EarlySync();
   /** Read buffers for local copies, reused so a big file's copies do not churn memory. */
   private spare: Buffer[] = [];
   /** Big files on Linux: chunks go to the disk in aligned O_DIRECT extents (direct-writer.ts). */
@@ -252,9 +242,9 @@ export class FileAssembler {
           await direct.close();
         }
       }
-      if (this.syncError) {
+      if (this.early.error) {
         await fh.close().catch(() => {});
-        throw fsError(this.syncError, this.targetAbs, 'write');
+        throw fsError(this.early.error, this.targetAbs, 'write');
       }
       const landed = await finishTemp(fh, this.tempAbs, this.targetAbs, this.record, opts, this.tempMode);
       this.phase = 'done';
@@ -308,35 +298,17 @@ export class FileAssembler {
     }
   }
 
-  /** `bytes` more went to the temp file (or to its O_DIRECT extents): maybe time for an early sync. */
-  private wrote(bytes: number): void {
-    this.unsynced += bytes;
-    if (this.unsynced >= EARLY_SYNC_BYTES && !this.syncing) this.syncEarly();
+  /** Background datasyncs started so far (tests, logs). */
+  get earlySyncs(): number {
+    return this.early.count;
   }
 
-  /**
-   * Flush what is written so far while the rest downloads. The kernel would otherwise
-   * start writeback only at its dirty threshold, and the fsync in finalize would write a
-   * whole big file at the end, after the transfer; with O_DIRECT the bytes are written but
-   * the disk's own cache (a VM's host page cache) holds them until a flush. An error is
-   * kept for finalize: Linux reports a failed writeback to one fsync only, so it must not
-   * be lost here. (A datasync counts the extents still staged in memory as synced; they
-   * are few, and finalize's fsync covers them.)
-   */
-  private syncEarly(): void {
-    this.unsynced = 0;
-    this.earlySyncs++;
-    this.syncing = true;
-    this.inflight++;
-    this.fh!.datasync().then(
-      () => undefined,
-      (err: unknown) => {
-        this.syncError ??= err;
-      },
-    ).finally(() => {
-      this.syncing = false;
-      this.settled();
-    });
+  /** `bytes` more went to the temp file (or to its O_DIRECT extents): maybe time for an early sync. */
+  private wrote(bytes: number): void {
+    const sync = this.early.wrote(bytes, this.fh!);
+    if (!sync) return;
+    this.inflight++; // finalize and abort wait for it (waitIdle)
+    void sync.finally(() => this.settled());
   }
 
   /**
