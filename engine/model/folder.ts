@@ -15,6 +15,7 @@ import { downloadsFrom, uploadsTo, type QueueFile } from './queue.js';
 import { SIG_BYTES, isSigned, sameRecord, signInPlace, type FileRecord } from './record.js';
 import { IndexIntake } from './index-intake.js';
 import { slabBytes } from '../index/slab.js';
+import { EntryWriter } from './entry-writer.js';
 import { RemoteChanges } from './remote-changes.js';
 import { UploadTracker } from './upload-tracker.js';
 import { compareVersions } from './version.js';
@@ -50,10 +51,6 @@ export class SyncFolder {
   knownHosts: string[] = [];
   indexing = false;
   error: ErrorData | null = null;
-  private readonly dirty = new Set<string>();
-  private readonly removed = new Set<string>();
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
   private rescanTimer: NodeJS.Timeout | null = null;
   private started = false;
   private closed = false;
@@ -62,8 +59,11 @@ export class SyncFolder {
   private readonly counts = new FolderCounts();
   /** Peers' index messages, signatures checked, applied in order (applyIndex). */
   private readonly intake: IndexIntake;
+  /** Changed entries go to the folder's store in batches (entry-writer.ts). */
+  private readonly writer: EntryWriter;
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
+    this.writer = new EntryWriter(this.entries, setup.store, (err) => this.reportError(err));
     this.prefs = { ...setup.prefs };
     this.events = new FileEvents(host, this);
     this.reader = new ChunkReader(setup.root);
@@ -282,33 +282,7 @@ export class SyncFolder {
   /** Every change to an entry comes through here: it is stored, and counted again. */
   markDirty(e: Entry): void {
     this.counts.touch(e.record.path);
-    this.removed.delete(e.record.path);
-    this.dirty.add(e.record.path);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.closed) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      void this.flush();
-    }, 100);
-  }
-
-  flush(): Promise<void> {
-    const put: Entry[] = [];
-    for (const p of this.dirty) {
-      const e = this.entries.get(p);
-      if (e) put.push(e);
-    }
-    const del = [...this.removed];
-    this.dirty.clear();
-    this.removed.clear();
-    if (put.length === 0 && del.length === 0) return this.flushing;
-    this.flushing = this.flushing
-      .then(() => this.setup.store.save(put, del))
-      .catch((err) => this.reportError(err));
-    return this.flushing;
+    this.writer.changed(e.record.path);
   }
 
   // ---- status
@@ -393,13 +367,12 @@ export class SyncFolder {
     if (this.closed) return;
     this.closed = true;
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.announcer.flush();
     this.events.flush();
     await this.puller.close();
     await this.setup.indexer.close();
     await this.reader.close();
-    await this.flush();
+    await this.writer.close();
   }
 
   get isClosed(): boolean {
