@@ -41,7 +41,7 @@ export class EntryWriter {
     }
     this.dirty.clear();
     if (put.length === 0) return this.writing;
-    this.writing = this.writing.then(() => this.store.save(put, [])).catch((err: unknown) => this.onError(err));
+    this.writing = this.writing.then(() => this.store.save(put)).catch((err: unknown) => this.onError(err));
     return this.writing;
   }
 

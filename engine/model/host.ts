@@ -13,7 +13,7 @@ export interface LoggerLike {
 
 export interface EntryStore {
   load(): Promise<Entry[]>;
-  save(put: Entry[], del: string[]): Promise<void>;
+  save(put: Entry[]): Promise<void>;
   clear(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ import type { EntryStore } from './host.js';
 export function levelEntryStore(store: FolderStore<Entry>): EntryStore {
   return {
     load: () => store.load(),
-    save: (put, del) => store.putMany(put, del),
+    save: (put) => store.putMany(put),
     clear: () => store.clear(),
   };
 }
