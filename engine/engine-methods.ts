@@ -160,7 +160,7 @@ export const engineMethods: Impl = {
     const change: Partial<FolderPrefs> = partialFolderPrefsSchema.parse(p.prefs ?? {});
     f.prefs = { ...f.prefs, ...change };
     e.settings.setFolderPrefs(e.secretsById.get(f.id)!, f.root, change);
-    if (change.search_lan !== undefined) void e.refreshLan();
+    if (change.search_lan !== undefined) void e.finder.refreshLan();
     if (change.overwrite_changes && f.readOnly) void f.rescan();
     e.emit('foldersChanged', { reason: 'prefs' });
     return { ...f.prefs };

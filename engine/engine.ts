@@ -6,9 +6,7 @@ import { cleanupArchive } from './archive/archive.js';
 import type { DaemonConfig } from './daemon/config.js';
 import type { Logger } from './daemon/log.js';
 import type { DaemonEngine } from './daemon/types.js';
-import { parseHostPort } from './discovery/hosts.js';
-import { LanDiscovery, type LanDiscoveryOptions } from './discovery/lan.js';
-import type { PeerCandidate } from './discovery/types.js';
+import type { LanDiscoveryOptions } from './discovery/lan.js';
 import { engineMethods } from './engine-methods.js';
 import { ShoalError, isProgrammerError, toErrorData } from './errors.js';
 import { recordHistory } from './history/history.js';
@@ -19,6 +17,7 @@ import type { FileHasher } from './index/scan-entry.js';
 import { SyncFolder } from './model/folder.js';
 import type { FolderHost } from './model/host.js';
 import { entryCodec, levelEntryStore } from './model/level-entry-store.js';
+import { PeerFinder } from './net/peer-finder.js';
 import { PeerManager } from './net/peer-manager.js';
 import type { PeerSession } from './net/peer-session.js';
 import { TokenBucket } from './net/rate-limit.js';
@@ -57,6 +56,8 @@ export class Engine implements DaemonEngine {
   readonly identity: DeviceIdentity;
   readonly settings: SettingsStore;
   readonly peers: PeerManager;
+  /** LAN discovery and predefined hosts (net/peer-finder.ts). */
+  readonly finder: PeerFinder;
   prefs: Prefs;
   folderDefaults: FolderPrefs;
   readonly now: () => number;
@@ -70,8 +71,6 @@ export class Engine implements DaemonEngine {
   readonly history: HistoryStore;
   private readonly listeners = new Map<EventName, Set<(p: never) => void>>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private lan: LanDiscovery | null = null;
-  private lanStarting = false;
   private closing: Promise<void> | null = null;
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -122,6 +121,7 @@ export class Engine implements DaemonEngine {
       emit: (e, p) => this.emit(e, p),
       log: opts.log,
     });
+    this.finder = new PeerFinder({ deviceId: this.identity.id, peers: this.peers, folders: () => this.folders.values(), lan: opts.lan, log: opts.log });
     this.pendingFolders = eff.folders;
   }
 
@@ -158,12 +158,12 @@ export class Engine implements DaemonEngine {
       }
     }
     this.pendingFolders = [];
-    await this.refreshLan();
-    this.every(HOSTS_DIAL_EVERY_MS, () => this.dialKnownHosts());
+    await this.finder.refreshLan();
+    this.every(HOSTS_DIAL_EVERY_MS, () => this.finder.dialKnownHosts());
     this.every(SPEED_SAMPLE_MS, () => this.sampleSpeed());
     this.every(ARCHIVE_CLEANUP_EVERY_MS, () => void this.cleanupArchives());
     void this.cleanupArchives();
-    this.dialKnownHosts();
+    this.finder.dialKnownHosts();
   }
 
   private every(ms: number, fn: () => void): void {
@@ -201,8 +201,8 @@ export class Engine implements DaemonEngine {
     this.folders.set(keys.folderIdHex, folder);
     this.secretsById.set(keys.folderIdHex, f.secret);
     await folder.start();
-    await this.refreshLan();
-    this.dialFolderHosts(folder);
+    await this.finder.refreshLan();
+    this.finder.dialFolderHosts(folder);
     return folder;
   }
 
@@ -210,7 +210,7 @@ export class Engine implements DaemonEngine {
     this.folders.delete(folder.id);
     this.secretsById.delete(folder.id);
     this.peers.folderRemoved(folder.id);
-    await this.refreshLan();
+    await this.finder.refreshLan();
     await folder.close();
   }
 
@@ -247,67 +247,6 @@ export class Engine implements DaemonEngine {
       if (!paused) for (const f of this.folders.values()) f.resume();
     }
     return this.status.check();
-  }
-
-  // ---- discovery
-
-  private lanFolderIds(): Buffer[] {
-    return [...this.folders.values()].filter((f) => f.prefs.search_lan && !f.error).map((f) => f.keys.folderId);
-  }
-
-  /**
-   * LAN discovery runs only while some folder has search_lan on: no multicast socket, no
-   * group membership otherwise.
-   */
-  async refreshLan(): Promise<void> {
-    if (this.opts.lan === false || this.closing) return;
-    const ids = this.lanFolderIds();
-    if (this.lan) {
-      this.lan.setFolders(ids);
-      return;
-    }
-    if (ids.length === 0 || this.lanStarting) return;
-    this.lanStarting = true;
-    const lan = new LanDiscovery({ deviceId: this.identity.id, listenPort: this.peers.port, ...this.opts.lan });
-    lan.on('peer', (c) => this.onCandidate(c));
-    lan.on('warning', (err) => this.opts.log.warn(`LAN discovery: ${err.message}`));
-    lan.setFolders(ids);
-    try {
-      await lan.start();
-      this.lan = lan;
-      lan.setFolders(this.lanFolderIds());
-    } catch (err) {
-      if (isProgrammerError(err)) throw err;
-      this.opts.log.warn(`LAN discovery is off: ${toErrorData(err).message}`);
-    } finally {
-      this.lanStarting = false;
-    }
-  }
-
-  private onCandidate(c: PeerCandidate): void {
-    try {
-      const folders = [...this.folders.values()].filter((f) => c.folderId && f.keys.folderId.equals(c.folderId) && f.prefs.search_lan && !f.error);
-      if (folders.length > 0) this.peers.dial(c.host, c.port, folders);
-    } catch (err) {
-      if (isProgrammerError(err)) throw err;
-    }
-  }
-
-  private dialFolderHosts(folder: SyncFolder): void {
-    if (!folder.prefs.use_hosts || folder.error) return;
-    for (const h of folder.knownHosts) {
-      try {
-        const { host, port } = parseHostPort(h, 'BAD_REQUEST');
-        this.peers.dial(host, port, [folder]);
-      } catch (err) {
-        if (isProgrammerError(err)) throw err;
-        this.opts.log.warn(`Bad predefined host ${h}: ${toErrorData(err).message}`);
-      }
-    }
-  }
-
-  private dialKnownHosts(): void {
-    for (const f of this.folders.values()) this.dialFolderHosts(f);
   }
 
   // ---- prefs, limits, speed
@@ -391,7 +330,7 @@ export class Engine implements DaemonEngine {
       this.closing = (async () => {
         for (const t of this.timers) clearInterval(t);
         this.status.close();
-        await this.lan?.close();
+        await this.finder.close();
         await this.peers.close();
         for (const f of [...this.folders.values()]) await f.close();
         await this.store.close();
