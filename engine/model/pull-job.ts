@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { isProgrammerError } from '../errors.js';
+import { ShoalError, isProgrammerError } from '../errors.js';
 import type { FileAssembler } from '../transfer/assembler.js';
 import type { ChunkLocator } from './locator.js';
 import type { ActiveDownload } from './pull-host.js';
 import { RateWindow } from './rate-window.js';
-import type { FileRecord } from './record.js';
+import { extendsRecord, type FileRecord } from './record.js';
 
 /**
  * One file being downloaded (puller.ts), and how its chunks are planned: copied from files
@@ -37,6 +37,26 @@ export interface Job {
   rate: RateWindow;
   /** When the job last heard of its record (a preview's download ends if its final never comes). */
   news: number;
+}
+
+/** Does `record` (a longer preview, or the final record) continue this preview's download? */
+export function continuesPreview(job: Job, record: FileRecord): boolean {
+  return !!job.record.preview && !job.failed && extendsRecord(record, job.record);
+}
+
+/** Failed fetches of one chunk after which its file's download fails. */
+const MAX_CHUNK_RETRIES = 4;
+
+/**
+ * A fetch of chunk `idx` failed with `err`: count it, and say whether the chunk may be asked
+ * for again. A peer that paused syncing is not failing: its link reports paused for a while,
+ * so the chunk waits for another source or for that peer to resume, without using up retries.
+ */
+export function mayRetry(job: Job, idx: number, err: unknown): boolean {
+  const paused = err instanceof ShoalError && err.code === 'PAUSED';
+  const n = (job.retries.get(idx) ?? 0) + (paused ? 0 : 1);
+  job.retries.set(idx, n);
+  return n <= MAX_CHUNK_RETRIES;
 }
 
 /** A download counts as transferring while bytes arrived this recently (or requests are out). */

@@ -5,11 +5,10 @@ import { hashMismatch } from '../transfer/layout.js';
 import type { PeerLink } from './peer-link.js';
 import { PeerWindows } from './peer-windows.js';
 import type { ActiveDownload, PullHost, PullerOptions } from './pull-host.js';
-import { activeDownloads, copyLocalChunks, newJob, splitLocal, type Job } from './pull-job.js';
-import { extendsRecord, type FileRecord } from './record.js';
+import { activeDownloads, continuesPreview, copyLocalChunks, mayRetry, newJob, splitLocal, type Job } from './pull-job.js';
+import type { FileRecord } from './record.js';
 import { WantedFiles } from './wanted.js';
 
-const MAX_CHUNK_RETRIES = 4;
 /** A preview's download waits this long for news (a longer preview, its final record). */
 const PREVIEW_IDLE_MS = 60_000;
 
@@ -44,7 +43,7 @@ export class Puller {
     const job = this.jobs.get(p);
     if (job && job.record !== record) {
       // The final record of a preview being downloaded takes that download over.
-      if (job.record.preview && !job.failed && extendsRecord(record, job.record)) this.extend(job, record);
+      if (continuesPreview(job, record)) this.extend(job, record);
       else this.cancel(p);
     }
     this.wanted.set(p, record);
@@ -59,14 +58,14 @@ export class Puller {
    * A peer's preview of a big file it is still hashing (record.ts): fetch the chunks it
    * lists into the temp file now. The file is never put in place from a preview; its final
    * record (want()) takes the download over. A preview whose final record does not come
-   * within PREVIEW_IDLE_MS is dropped (the temp stays: a later download resumes from it).
+   * within PREVIEW_IDLE_MS is dropped, its temp removed (it may be huge).
    */
   prefetch(preview: FileRecord): void {
     if (this.closed) return;
     const p = preview.path;
     const job = this.jobs.get(p);
     if (job) {
-      if (job.record.preview && !job.failed && extendsRecord(preview, job.record)) this.extend(job, preview);
+      if (continuesPreview(job, preview)) this.extend(job, preview);
       return;
     }
     if (this.wanted.has(p) || this.jobs.size >= this.maxActive) return;
@@ -83,7 +82,7 @@ export class Puller {
       let left = false;
       for (const [p, job] of this.jobs) {
         if (!job.record.preview) continue;
-        if (Date.now() - job.news > PREVIEW_IDLE_MS) this.dropPreview(p, job);
+        if (Date.now() - job.news > PREVIEW_IDLE_MS) this.stop(job, { keepTemp: false });
         else left = true;
       }
       if (left) this.sweepPreviewsLater();
@@ -91,24 +90,23 @@ export class Puller {
     this.previewSweep.unref();
   }
 
-  /** A preview's download whose final record never came: stopped, and its temp removed (it may be huge). */
-  private dropPreview(p: string, job: Job): void {
-    if (job.finalizing) return;
-    job.failed = true;
-    this.jobs.delete(p);
-    void job.asm?.abort({ keepTemp: false }).catch(() => undefined);
-    this.kick();
-  }
-
   /** Stop pulling a path (it changed locally or was deleted). */
   cancel(p: string): void {
     this.wanted.delete(p);
     const job = this.jobs.get(p);
-    if (job && !job.finalizing) {
-      job.failed = true;
-      this.jobs.delete(p);
-      void job.asm?.abort({ keepTemp: true }).catch(() => undefined);
-    }
+    if (job) this.stop(job, { keepTemp: true });
+  }
+
+  /**
+   * End a download that is not being put in place yet. keepTemp: false for a preview whose
+   * final record never came (its temp may be huge); a cancelled one keeps it for a resume.
+   */
+  private stop(job: Job, opts: { keepTemp: boolean }): void {
+    if (job.finalizing) return;
+    job.failed = true;
+    this.jobs.delete(job.record.path);
+    void job.asm?.abort(opts).catch(() => undefined);
+    this.kick();
   }
 
   get pendingCount(): number {
@@ -332,12 +330,7 @@ export class Puller {
 
   private retry(job: Job, idx: number, err: unknown): void {
     if (job.failed) return;
-    // A peer that paused syncing is not failing: its link reports paused for a while, so
-    // the chunk waits for another source or for that peer to resume, without using up retries.
-    const paused = err instanceof ShoalError && err.code === 'PAUSED';
-    const n = (job.retries.get(idx) ?? 0) + (paused ? 0 : 1);
-    job.retries.set(idx, n);
-    if (n > MAX_CHUNK_RETRIES) {
+    if (!mayRetry(job, idx, err)) {
       this.fail(job, err);
       return;
     }
