@@ -1,8 +1,9 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2 --interrupt-budget=1081344
 // The shebang's environment and flags are engine/process-tuning.ts's (why: see there).
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { loadConfigOrReport } from './daemon/lifecycle.js';
+import { ENGINE_NODE_FLAGS } from './process-tuning.js';
 import { sampleConfigText } from './daemon/sample-config.js';
 import { shoalVersion } from './daemon/version.js';
 import { ShoalError } from './errors.js';
@@ -27,11 +28,11 @@ Stop the daemon with Ctrl-C, SIGTERM, or GET /api?method=shutdown.
 `;
 
 /**
- * A sync daemon allocates many short-lived buffers (chunks, frames). V8's default young
- * generation (up to 3 x 16 MiB semi-spaces) then stays committed and doubles the resident
- * memory of an idle daemon; small semi-spaces keep it under 100 MiB at a negligible cost.
+ * The shebang's V8 flags (process-tuning.ts: a small young generation, a later TurboFan),
+ * also when the daemon is started as `node cli.js` without them (npm run daemon, tests).
+ * Set before any engine code runs hot, so they apply to it.
  */
-v8.setFlagsFromString('--max-semi-space-size=2');
+for (const flag of ENGINE_NODE_FLAGS) v8.setFlagsFromString(flag);
 
 async function main(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
