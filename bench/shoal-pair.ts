@@ -24,7 +24,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fileBaselines, syncDisks, tcpLoopback, timed } from './lib/baselines.js';
 import { installSignalHandlers, isClosing, onCleanup, runCleanup } from './lib/cleanup.js';
 import { ShoalDaemon, resolveLauncher, type Launcher } from './lib/daemon.js';
@@ -32,7 +31,8 @@ import { genRandomFile, genSmall, writeWithInsert } from './lib/gendata.js';
 import { readKnobs, type Knobs } from './lib/knobs.js';
 import { errText, fail, log, now, sleep } from './lib/log.js';
 import { maybeReexecInNetns, netnsNote } from './lib/netns.js';
-import { assertAllAlive, descendants, netcheck, readCpuSeconds, readMem, run } from './lib/proc.js';
+import { cpuPair, cpuText, findRepo, fsType, memLine, packageVersion, rxText } from './lib/notes.js';
+import { assertAllAlive, netcheck, readCpuSeconds, readMem, run } from './lib/proc.js';
 import { Results, f3, mbps, mibFromKb, say } from './lib/report.js';
 import { sizesMatch, treeHash } from './lib/treehash.js';
 import { latencyProbe, peerBytesBaseline, peerBytesIn, rxDelta, waitIndexed, waitSync, type Expect } from './lib/wait.js';
@@ -43,38 +43,6 @@ const LAT_FILE = 'd00/s0/f00000.bin';
 /** Daemons started so far (their log tails are printed when the run fails). */
 const started: ShoalDaemon[] = [];
 let problems = 0;
-
-function findRepo(): string {
-  let d = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(d, 'package.json')) && fs.existsSync(path.join(d, 'engine'))) return d;
-    const up = path.dirname(d);
-    if (up === d) fail('cannot find the repository root (package.json + engine/) above bench/');
-    d = up;
-  }
-}
-
-function packageVersion(repo: string): string {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
-  } catch {
-    return '?';
-  }
-}
-
-async function fsType(dir: string): Promise<string> {
-  try {
-    return (await run('df', ['-T', dir], { quiet: true })).split('\n')[1]?.trim().split(/\s+/)[1] ?? '?';
-  } catch {
-    return '?';
-  }
-}
-
-/** "N B" for the notes. `reset` matters only where the connection should have stayed up (S4). */
-function rxText(r: { bytes: number | null; reset: boolean }, flagReset = false): string {
-  if (r.bytes === null) return 'n/a (get_folder_peers lacks bytes_in)';
-  return `${r.bytes} B${flagReset && r.reset ? ' (peer counter went down: reconnected during the measurement)' : ''}`;
-}
 
 /** Hash B's tree outside the timed section; a mismatch is re-checked for a while (an "in
  * sync" reported before the files were final) and then fails the run. */
@@ -106,25 +74,6 @@ async function startDaemon(name: string, root: string, repo: string, launcher: L
   d.start();
   started.push(d);
   return d;
-}
-
-/** CPU seconds (user + system) used so far by A and B, all threads and main threads. */
-function cpuPair(a: ShoalDaemon, b: ShoalDaemon): number[] {
-  return [readCpuSeconds(a.pid), readCpuSeconds(b.pid), readCpuSeconds(a.pid, true), readCpuSeconds(b.pid, true)];
-}
-
-/** CPU used during a scenario: more repeatable than its wall time on a shared machine. */
-function cpuText(before: number[], after: number[]): string {
-  const d = after.map((x, i) => f3(x - before[i]!));
-  return `CPU A ${d[0]} s (main thread ${d[2]}), B ${d[1]} s (main thread ${d[3]})`;
-}
-
-function memLine(d: ShoalDaemon): string {
-  const m = readMem(d.pid);
-  const kids = descendants(d.pid);
-  const kidRss = kids.reduce((s, p) => s + readMem(p).rssKb, 0);
-  const extra = kids.length ? ` [+${kids.length} child procs VmRSS=${mibFromKb(kidRss)} MiB]` : '';
-  return `${d.name} VmRSS=${mibFromKb(m.rssKb)} MiB (peak ${mibFromKb(m.hwmKb)})${extra}`;
 }
 
 async function main(k: Knobs): Promise<number> {
