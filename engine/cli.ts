@@ -1,9 +1,8 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2 --interrupt-budget=1081344
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=2
 // The shebang's environment and flags are engine/process-tuning.ts's (why: see there).
-import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { loadConfigOrReport } from './daemon/lifecycle.js';
-import { ENGINE_NODE_FLAGS } from './process-tuning.js';
+import { applyRuntimeV8Flags } from './process-tuning.js';
 import { sampleConfigText } from './daemon/sample-config.js';
 import { shoalVersion } from './daemon/version.js';
 import { ShoalError } from './errors.js';
@@ -27,12 +26,7 @@ const USAGE = `Usage: shoal [option]
 Stop the daemon with Ctrl-C, SIGTERM, or GET /api?method=shutdown.
 `;
 
-/**
- * The shebang's V8 flags (process-tuning.ts: a small young generation, a later TurboFan),
- * also when the daemon is started as `node cli.js` without them (npm run daemon, tests).
- * Set before any engine code runs hot, so they apply to it.
- */
-for (const flag of ENGINE_NODE_FLAGS) v8.setFlagsFromString(flag);
+applyRuntimeV8Flags(); // process-tuning.ts: also when started as `node cli.js`, and by core count
 
 async function main(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;

@@ -1,4 +1,5 @@
-import { parentPort as workerParentPort } from 'node:worker_threads';
+import { isMainThread, parentPort as workerParentPort } from 'node:worker_threads';
+import { applyRuntimeV8Flags } from '../engine/process-tuning.js';
 import {
   electronParentLink,
   nodeIpcLink,
@@ -15,6 +16,10 @@ import {
  * child_process.fork. Exit codes: 0 after a clean stop, 1 when the engine failed, 2 for
  * bad arguments or no parent to talk to.
  */
+
+// The engine's V8 flags for this machine (engine/process-tuning.ts), before any engine code
+// runs hot; a worker thread (tests) leaves the process's flags alone.
+if (isMainThread) applyRuntimeV8Flags();
 
 function detectLink(): ParentLink | null {
   const electronPort = (process as NodeJS.Process & { parentPort?: ElectronParentPort }).parentPort;
