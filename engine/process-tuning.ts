@@ -31,8 +31,8 @@ export const ENGINE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
  * chunker's WebAssembly, the kernel's copies) and its JavaScript is glue between them;
  * TurboFan's background compiles (~300 functions per daemon, ~0.6 CPU-s during a 1 GiB
  * first sync) then compete with the engine's own threads for the two cores. Measured on the
- * 2-core dev VM, alternating runs of the first sync of a 1 GiB file: ~0.5-1 CPU-s less over
- * both daemons and 2.70-3.04 s instead of 3.05-3.53 s; indexing 1 GiB + 10,000 files
+ * 2-core dev VM, alternating runs of the first sync of a 1 GiB file: 0.2-1 CPU-s less over
+ * both daemons and 2.70-3.27 s instead of 3.00-3.74 s; indexing 1 GiB + 10,000 files
  * 1.23-1.70 s instead of 1.31-1.71 s; 10,000 small files unchanged (7.6-8.3 s against
  * 7.9-8.0 s, the engine threads doing ~0.3 CPU-s more in slower code while the background
  * compiles went away). With more cores those compiles run beside the engine for free and
