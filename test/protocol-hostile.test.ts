@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { ShoalError, type ErrorCode } from '../engine/errors.js';
 import { PeerConnection } from '../engine/protocol/connection.js';
 import { dataHeader, encodeMessage } from '../engine/protocol/messages.js';
+import { PROTOCOL_VERSION } from '../engine/protocol/types.js';
 import { generateIdentity } from '../engine/secrets/device.js';
 import { Writer } from '../engine/util/codec.js';
 import { RawPeer, TestServer, peerOpts, within } from './helpers/protocol-pair.js';
@@ -142,6 +143,13 @@ test('a valid frame with an unknown message type: PROTOCOL_ERROR', async () => {
   await expectClose('PROTOCOL_ERROR', (p) => p.frame(Buffer.from([0xee, 1, 2, 3])));
 });
 
+test('a bulk frame that is not a data answer, or whose data header is not all in its prefix: PROTOCOL_ERROR', async () => {
+  const fail = encodeMessage({ type: 'fail', id: 1, code: 'BAD_PATH', message: 'not a chunk' });
+  await expectClose('PROTOCOL_ERROR', (p) => p.frame(fail, false, 2));
+  const data = Buffer.concat([dataHeader(300), randomBytes(1000)]); // header: type + 2-byte id
+  await expectClose('PROTOCOL_ERROR', (p) => p.frame(data, false, 2));
+});
+
 test('an empty frame: PROTOCOL_ERROR', async () => {
   await expectClose('PROTOCOL_ERROR', (p) => p.frame(Buffer.alloc(0)));
 });
@@ -166,11 +174,12 @@ test('truncated messages: PROTOCOL_ERROR', async () => {
   for (const payload of cases) await expectClose('PROTOCOL_ERROR', (p) => p.frame(payload));
 });
 
-test('hello problems: truncated, wrong first message, mismatched device id, second hello', async () => {
+test('hello problems: truncated, wrong first message, mismatched device id, other protocol version, second hello', async () => {
   const hello = encodeMessage({ type: 'hello', protocolVersion: 1, deviceId: 'X', deviceName: 'n', nowMs: 1, listenPort: 1, plainLan: false });
   for (const first of [hello.subarray(0, 5), encodeMessage({ type: 'ping' }), hello]) {
     await expectClose('PROTOCOL_ERROR', (p) => p.frame(first), false);
   }
+  await expectClose('PROTOCOL_ERROR', (p) => p.hello({ protocolVersion: PROTOCOL_VERSION - 1 }), false);
   await expectClose('PROTOCOL_ERROR', (p) => p.hello());
 });
 

@@ -3,7 +3,8 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
 import { sameRecord, signRecord, verifyRecord, type FileRecord } from '../engine/model/record.js';
-import { FrameOpener, FrameReader, FrameSealer, frameSizeFromHeader } from '../engine/protocol/frames.js';
+import { FrameReader } from '../engine/protocol/frame-reader.js';
+import { FrameOpener, FrameSealer, MAX_BULK_PREFIX, frameSizeFromHeader } from '../engine/protocol/frames.js';
 import { isLanAddress, normalizeAddress } from '../engine/protocol/lan.js';
 import {
   dataHeader, decodeMessage, encodeIndex, encodeMessage, truncateUtf8, type Message,
@@ -182,6 +183,53 @@ test('frames: the wire format is ChaCha20 then Poly1305 with RFC 8439 keys (tag 
     const plain = i % 2 === 1;
     assert.deepEqual(Buffer.from(sealer.seal([p.subarray(0, 1), p.subarray(1)], plain)), reference(i, p, plain), `frame ${i}`);
   });
+});
+
+test('frames: a bulk frame is encrypted whole but tagged over its header and prefix only', () => {
+  // The same reference construction as above, with the header's bulk flag (bit 30) and prefix
+  // length (bits 24..29), and the tag over header + the first `prefix` bytes of the body.
+  const key = randomBytes(32);
+  const sealer = new FrameSealer(key);
+  const opener = new FrameOpener(key);
+  const reference = (counter: number, payload: Buffer, prefix: number, plain: boolean): Buffer => {
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE((plain ? 0x8000_0000 : 0) + 0x4000_0000 + prefix * 2 ** 24 + payload.length + 16, 0);
+    const nonce = Buffer.alloc(12);
+    nonce.writeUInt32BE(counter, 8);
+    let body = payload;
+    if (!plain) body = createCipheriv('chacha20', key, Buffer.concat([Buffer.from([1, 0, 0, 0]), nonce])).update(payload);
+    const mac = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+    mac.setAAD(Buffer.concat([header, body.subarray(0, prefix)]), { plaintextLength: 0 });
+    mac.final();
+    return Buffer.concat([header, body, mac.getAuthTag()]);
+  };
+  const cases: Array<[Buffer, number, boolean]> = [
+    [randomBytes(131_072), 6, false],
+    [randomBytes(100), MAX_BULK_PREFIX, true],
+    [randomBytes(300_000), 1, false],
+  ];
+  cases.forEach(([payload, prefix, plain], i) => {
+    const wire = Buffer.from(sealer.seal([payload], plain, prefix));
+    assert.deepEqual(wire, reference(i, payload, prefix, plain), `bulk frame ${i}`);
+    assert.equal(frameSizeFromHeader(wire.readUInt32BE(0), true), wire.length);
+    assert.deepEqual(opener.open(wire), payload);
+    assert.equal(opener.authenticated, prefix);
+  });
+  // A normal frame after them: all of it authenticated again.
+  assert.deepEqual(opener.open(Buffer.from(sealer.seal([Buffer.from('abc')], false))), Buffer.from('abc'));
+  assert.equal(opener.authenticated, 3);
+  // Bytes changed past the prefix pass the tag (their owner checks them); in it, they do not.
+  const wire = Buffer.from(new FrameSealer(key).seal([Buffer.from('HEADERchunk-bytes')], false, 6));
+  const late = Buffer.from(wire);
+  late[4 + 10]! ^= 1;
+  assert.notDeepEqual(new FrameOpener(key).open(late), Buffer.from('HEADERchunk-bytes'));
+  const early = Buffer.from(wire);
+  early[4 + 2]! ^= 1;
+  assert.throws(() => new FrameOpener(key).open(early), (e: unknown) => e instanceof ShoalError && e.code === 'PROTOCOL_ERROR');
+  // Nor can a bulk frame claim no prefix, or more prefix than body, or more than 63 bytes of it.
+  assert.throws(() => frameSizeFromHeader(0x4000_0000 + 100, false), (e: unknown) => e instanceof ShoalError && e.code === 'PROTOCOL_ERROR');
+  assert.throws(() => frameSizeFromHeader(0x4000_0000 + 9 * 2 ** 24 + 16 + 8, false), (e: unknown) => e instanceof ShoalError && e.code === 'PROTOCOL_ERROR');
+  assert.throws(() => new FrameSealer(key).seal([randomBytes(100)], false, MAX_BULK_PREFIX + 1), RangeError);
 });
 
 test('frames: header limits checked before any allocation', () => {

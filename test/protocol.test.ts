@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
 import { signRecord } from '../engine/model/record.js';
 import { PeerConnection } from '../engine/protocol/connection.js';
-import type { Message } from '../engine/protocol/messages.js';
-import type { TimerLike } from '../engine/protocol/types.js';
+import { dataHeader, type Message } from '../engine/protocol/messages.js';
+import { PROTOCOL_VERSION, type TimerLike } from '../engine/protocol/types.js';
 import { generateIdentity } from '../engine/secrets/device.js';
 import { generateSecret, membershipProof, parseSecret, verifyMembershipProof } from '../engine/secrets/secret.js';
 import { Inbox, TestServer, connectPair, peerOpts, waitFor, within } from './helpers/protocol-pair.js';
@@ -27,7 +27,7 @@ test('handshake + hello both ways: identities, names, hashes, clocks', async () 
     assert.equal(p.b.remoteName, 'Alice');
     assert.equal(p.a.remoteHello.listenPort, 4002);
     assert.equal(p.b.remoteHello.listenPort, 4001);
-    assert.equal(p.a.remoteHello.protocolVersion, 1);
+    assert.equal(p.a.remoteHello.protocolVersion, PROTOCOL_VERSION);
     assert.deepEqual(p.a.handshakeHash, p.b.handshakeHash);
     assert.equal(p.a.initiator, true);
     assert.equal(p.b.initiator, false);
@@ -177,10 +177,10 @@ async function relay(targetPort: number, alter: (chunk: Buffer, offset: number) 
 }
 
 for (const plain of [false, true]) {
-  test(`${plain ? 'plain' : 'encrypted'} mode: payload ${plain ? 'is' : 'is not'} visible on the wire; a flipped bit closes with PROTOCOL_ERROR`, async () => {
+  test(`${plain ? 'plain' : 'encrypted'} mode: payload ${plain ? 'is' : 'is not'} visible on the wire; a flipped bit in a message closes with PROTOCOL_ERROR`, async () => {
     const server = await new TestServer(peerOpts({ plainLan: true })).listen();
     const marker = Buffer.from('MARKER-'.repeat(100));
-    // Watch only first; then flip one bit inside the second data frame.
+    // Watch only first; then flip one bit inside a frame.
     let flipAt = -1;
     const r = await relay(server.port, (c, off) => {
       if (flipAt >= off && flipAt < off + c.length) c[flipAt - off] ^= 0x04;
@@ -195,8 +195,24 @@ for (const plain of [false, true]) {
       a.sendData(1, marker);
       assert.deepEqual(await inbox.next(), { type: 'data', id: 1, bytes: marker });
       assert.equal(Buffer.concat(r.seen).includes(marker), plain);
-      flipAt = Buffer.concat(r.seen).length + 200;
+
+      // A chunk's bytes are checked by their hash, not by the frame's tag (frames.ts, bulk
+      // frames): a bit flipped in them arrives flipped, for the chunk's owner to refuse.
+      const frameAt = Buffer.concat(r.seen).length;
+      const head = dataHeader(2).length;
+      flipAt = frameAt + 4 + head + 200;
       a.sendData(2, marker);
+      const got = await inbox.next();
+      assert.equal(got.type, 'data');
+      const bytes = (got as Extract<Message, { type: 'data' }>).bytes;
+      assert.equal((got as { id: number }).id, 2);
+      assert.equal(bytes.length, marker.length);
+      assert.equal(bytes[200], marker[200]! ^ 0x04);
+      assert.equal(Buffer.compare(bytes.subarray(201), marker.subarray(201)), 0);
+
+      // Its message header is authenticated: a flipped request id ends the connection.
+      flipAt = Buffer.concat(r.seen).length + 4 + head - 1;
+      a.sendData(3, marker);
       const reason = await within(b.closed, 3000, 'b closed');
       assert.equal(reason.code, 'PROTOCOL_ERROR');
       // b told a why before closing.
@@ -207,6 +223,27 @@ for (const plain of [false, true]) {
     }
   });
 }
+
+test('a flipped bit in any message but a chunk closes with PROTOCOL_ERROR', async () => {
+  const server = await new TestServer(peerOpts()).listen();
+  let flipAt = -1;
+  const r = await relay(server.port, (c, off) => {
+    if (flipAt >= off && flipAt < off + c.length) c[flipAt - off] ^= 0x01;
+    return c;
+  });
+  try {
+    const a = await PeerConnection.connect({ host: '127.0.0.1', port: r.port, ...peerOpts() });
+    const b = await (await server.next()).outcome;
+    new Inbox(b);
+    a.onMessage(() => {});
+    flipAt = Buffer.concat(r.seen).length + 4 + 20;
+    a.send({ type: 'fail', id: 7, code: 'BAD_PATH', message: 'x'.repeat(100) });
+    assert.equal((await within(b.closed, 3000, 'b closed')).code, 'PROTOCOL_ERROR');
+  } finally {
+    await r.close();
+    await server.close();
+  }
+});
 
 test('a different device key is a different remoteId', async () => {
   const server = await new TestServer(peerOpts()).listen();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MAX_CHUNKS, MAX_FILE_SIZE, encodeRecord, signRecord, type FileRecord } from '../engine/model/record.js';
 import type { Message } from '../engine/protocol/messages.js';
-import { MAX_DATA, MAX_INDEX_RECORDS } from '../engine/protocol/types.js';
+import { MAX_DATA, MAX_INDEX_RECORDS, PROTOCOL_VERSION } from '../engine/protocol/types.js';
 import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
 import { listFiles, readIf, share, startEngine, stopAll, tempDir, waitFor, type TestEngine } from './helpers/engines.js';
 import { SpyPeer, delay, rawIndex, rawRecord, rawRequest, walk } from './helpers/security.js';
@@ -248,7 +248,7 @@ describe('hostile peers against a real engine', () => {
       spy.destroy();
     }
     await expectClosedBy('second hello', ['PROTOCOL_ERROR'], (spy) =>
-      spy.send({ type: 'hello', protocolVersion: 1, deviceId: spy.identity.id, deviceName: 'again', nowMs: Date.now(), listenPort: 0, plainLan: false }),
+      spy.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, deviceId: spy.identity.id, deviceName: 'again', nowMs: Date.now(), listenPort: 0, plainLan: false }),
     );
     await expectClosedBy('unknown message type', ['PROTOCOL_ERROR'], (spy) => spy.frame(Buffer.from([0xee, 1, 2, 3])));
     await expectClosedBy('trailing bytes after a message', ['PROTOCOL_ERROR'], (spy) => spy.frame(Buffer.concat([rawRequest(keys.folderId, 9, 'hello.txt', 0, 10, crypto.randomBytes(32)), Buffer.from([0])])));

@@ -10,6 +10,7 @@ import sodium from 'sodium-native';
  *   encrypted frame: body = payload XOR ChaCha20(key, nonce, counter 1...),
  *                    tag  = AEAD(key, nonce, ad = header + body, plaintext = empty)
  *   plain frame:     body = payload,  tag = the same over header + payload.
+ * (A bulk frame's tag covers only a prefix of that associated data: see frames.ts.)
  * So the receiver checks the tag before it decrypts anything, and the header (its plain flag
  * included) is always authenticated.
  *
@@ -31,11 +32,14 @@ const OPENSSL_FROM = 16 * 1024;
 const BODY_BLOCK = 1;
 const EMPTY = Buffer.alloc(0);
 
-/** Encrypt `body` in place (it must directly follow `ad` in memory: `frame` = ad + body), tag into `tag`. */
-export function sealInPlace(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer): void {
+/**
+ * Encrypt the body frame[adBytes...] in place, then tag frame[0, authBytes) (the whole
+ * frame unless said otherwise: see frames.ts for bulk frames) into `tag`.
+ */
+export function sealInPlace(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer, authBytes = frame.length): void {
   const body = frame.subarray(adBytes);
   sodium.crypto_stream_chacha20_ietf_xor_ic(body, body, nonce, BODY_BLOCK, key);
-  tagOnly(key, nonce, frame, tag);
+  tagOnly(key, nonce, authBytes === frame.length ? frame : frame.subarray(0, authBytes), tag);
 }
 
 /** Authenticate `ad` alone (plain frames: the payload is part of it), tag into `tag`. */
@@ -51,12 +55,12 @@ export function tagOnly(key: Buffer, nonce: Buffer, ad: Buffer, tag: Buffer): vo
 }
 
 /**
- * Check `tag` over `frame` (ad + body), then decrypt its body (frame[adBytes...]) into `out`
- * (same length as the body; may be the body itself). Throws, having written nothing, if the
- * tag does not verify.
+ * Check `tag` over frame[0, authBytes) (the whole frame, ad + body, unless said otherwise),
+ * then decrypt its body (frame[adBytes...]) into `out` (same length as the body; may be the
+ * body itself). Throws, having written nothing, if the tag does not verify.
  */
-export function openInto(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer, out: Buffer): void {
-  checkTagOnly(key, nonce, frame, tag);
+export function openInto(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer, out: Buffer, authBytes = frame.length): void {
+  checkTagOnly(key, nonce, authBytes === frame.length ? frame : frame.subarray(0, authBytes), tag);
   sodium.crypto_stream_chacha20_ietf_xor_ic(out, frame.subarray(adBytes), nonce, BODY_BLOCK, key);
 }
 

@@ -7,12 +7,14 @@ import { outgoingData } from './outgoing-data.js';
 import { deliverReads } from './socket-reads.js';
 import { framePool } from './frame-pool.js';
 import { FrameWriter } from './frame-writer.js';
-import { FrameOpener, FrameReader, FrameSealer } from './frames.js';
+import { FrameReader } from './frame-reader.js';
+import { FrameOpener, FrameSealer } from './frames.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } from './handshake.js';
+import { checkHello, ourHello } from './hello.js';
 import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
 import { isLanAddress, normalizeAddress } from './lan.js';
 import { dataHeader, decodeMessage, encodeIndex, encodeMessage, type HelloMsg, type Message } from './messages.js';
-import { MAX_DATA, PROTOCOL_VERSION, realTimers, type RateLimiter } from './types.js';
+import { MAX_DATA, realTimers, type RateLimiter } from './types.js';
 import type { ConnectOptions, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
 
 export type { ConnectOptions, ConnectionOptions, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
@@ -109,7 +111,7 @@ export class PeerConnection {
     this.downLimiter = opts.limiter?.down;
 
     this.reader = new FrameReader(new FrameOpener(hs.result.rxKey), {
-      frame: (payload) => this.onFrame(payload),
+      frame: (payload, authenticated) => this.onFrame(payload, authenticated),
       error: (err) => this.onReadError(err),
     });
     this.writer = new FrameWriter(socket, new FrameSealer(hs.result.txKey), {
@@ -171,13 +173,14 @@ export class PeerConnection {
   }
 
   /**
-   * The hot path: the header and `bytes` are copied into one frame and sealed in place;
-   * `bytes` is the caller's again as soon as this returns.
+   * The hot path: the header and `bytes` are copied into one bulk frame (frames.ts) and
+   * sealed in place; `bytes` is the caller's again as soon as this returns.
    */
   sendData(id: number, bytes: Buffer): boolean {
     if (bytes.length > MAX_DATA) throw new RangeError(`Data of ${bytes.length} bytes exceeds ${MAX_DATA}`);
     if (this.reason) return false;
-    return this.writer.write([dataHeader(id), bytes]);
+    const head = dataHeader(id);
+    return this.writer.write([head, bytes], head.length);
   }
 
   /**
@@ -186,8 +189,8 @@ export class PeerConnection {
    * discard() it. Frames leave in the order send() is called.
    */
   prepareData(id: number, size: number): OutgoingData {
-    return outgoingData(id, size, (frame) => {
-      if (!this.reason) return this.writer.writeFrame(frame);
+    return outgoingData(id, size, (frame, bulkPrefix) => {
+      if (!this.reason) return this.writer.writeFrame(frame, bulkPrefix);
       framePool.release(frame);
       return false;
     });
@@ -250,17 +253,7 @@ export class PeerConnection {
       timeoutMs,
     );
     try {
-      this.writer.write([
-        encodeMessage({
-          type: 'hello',
-          protocolVersion: PROTOCOL_VERSION,
-          deviceId: this.opts.identity.id,
-          deviceName: this.opts.deviceName,
-          nowMs: Math.max(0, Math.round(this.clock())),
-          listenPort: this.opts.listenPort,
-          plainLan: this.opts.plainLan,
-        }),
-      ]);
+      this.writer.write([encodeMessage(ourHello(this.opts, this.clock()))]);
       for (const chunk of rest) this.onData(chunk, false);
       if (this.holds.size === 0 && !this.reason) this.socket.resume();
       await got;
@@ -296,9 +289,18 @@ export class PeerConnection {
     }
   }
 
-  /** Runs inside the frame reader: a throw here closes the connection with that error. */
-  private onFrame(payload: Buffer): void {
+  /**
+   * Runs inside the frame reader: a throw here closes the connection with that error.
+   * Only the first `authenticated` bytes passed the tag: less than all of them only in a
+   * bulk frame, which must be a `data` answer with its whole message header in them (its
+   * chunk is checked against its hash by whoever asked for it).
+   */
+  private onFrame(payload: Buffer, authenticated: number): void {
     const msg = decodeMessage(payload);
+    if (authenticated < payload.length && (msg.type !== 'data' || payload.length - msg.bytes.length > authenticated)) {
+      framePool.release(payload);
+      throw new ShoalError('PROTOCOL_ERROR', 'A bulk frame must be a data answer with an authenticated header');
+    }
     if (msg.type === 'data') {
       // The payload's buffer goes with the message; its receiver releases it.
       if (this.helloWait) throw new ShoalError('PROTOCOL_ERROR', 'Expected hello, got data');
@@ -334,9 +336,7 @@ export class PeerConnection {
   }
 
   private onHello(msg: HelloMsg): void {
-    if (msg.deviceId !== this.remoteId) {
-      throw new ShoalError('PROTOCOL_ERROR', 'The peer announced a device id that does not match its key.');
-    }
+    checkHello(msg, this.remoteId);
     this.remoteHello = msg;
     this.helloReceivedAt = this.clock();
     this.plain = this.opts.plainLan && msg.plainLan && this.isLan;

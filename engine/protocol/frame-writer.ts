@@ -57,10 +57,13 @@ export class FrameWriter {
     this.limiter = limiter;
   }
 
-  /** Seal and send (or queue) one frame made of `parts`. False = please await drain(). */
-  write(parts: readonly Buffer[]): boolean {
+  /**
+   * Seal and send (or queue) one frame made of `parts`; `bulkPrefix` as in
+   * FrameSealer.sealInPlace. False = please await drain().
+   */
+  write(parts: readonly Buffer[], bulkPrefix = 0): boolean {
     if (this.failed) return false;
-    return this.enqueue(this.sealer.seal(parts, this.plain));
+    return this.enqueue(this.sealer.seal(parts, this.plain, bulkPrefix));
   }
 
   private enqueue(frame: Buffer): boolean {
@@ -82,12 +85,12 @@ export class FrameWriter {
    * Send a frame from allocFrame() whose payload the caller filled in (sealed here, in
    * place: no copy). False = please await drain().
    */
-  writeFrame(frame: Buffer): boolean {
+  writeFrame(frame: Buffer, bulkPrefix = 0): boolean {
     if (this.failed) {
       framePool.release(frame);
       return false;
     }
-    return this.enqueue(this.sealer.sealInPlace(frame, this.plain));
+    return this.enqueue(this.sealer.sealInPlace(frame, this.plain, bulkPrefix));
   }
 
   /** Resolves when more may be written; rejects with the close reason if the connection ends. */

@@ -7,9 +7,10 @@ import { MAX_DATA } from './types.js';
 /**
  * A `data` message of `size` bytes for request `id`, built in its frame's own pooled
  * buffer: the caller fills `payload` in place (e.g. reads a chunk from disk straight into
- * it), then sends it once - `sendFrame` seals and writes the whole frame - or discards it.
+ * it), then sends it once - `sendFrame` seals and writes the whole frame, a bulk frame whose
+ * prefix is the message header (frames.ts) - or discards it.
  */
-export function outgoingData(id: number, size: number, sendFrame: (frame: Buffer) => boolean): OutgoingData {
+export function outgoingData(id: number, size: number, sendFrame: (frame: Buffer, bulkPrefix: number) => boolean): OutgoingData {
   if (size > MAX_DATA) throw new RangeError(`Data of ${size} bytes exceeds ${MAX_DATA}`);
   const head = dataHeader(id);
   const frame = allocFrame(head.length + size);
@@ -21,7 +22,7 @@ export function outgoingData(id: number, size: number, sendFrame: (frame: Buffer
     send: () => {
       if (done) throw new Error('prepareData: sent or discarded already');
       done = true;
-      return sendFrame(frame);
+      return sendFrame(frame, head.length);
     },
     discard: () => {
       if (done) return;

@@ -1,9 +1,11 @@
 import net from 'node:net';
 import { ShoalError } from '../../engine/errors.js';
 import { PeerConnection, type PeerOptions } from '../../engine/protocol/connection.js';
-import { FrameOpener, FrameReader, FrameSealer } from '../../engine/protocol/frames.js';
+import { FrameReader } from '../../engine/protocol/frame-reader.js';
+import { FrameOpener, FrameSealer } from '../../engine/protocol/frames.js';
 import { runHandshake, type HandshakeResult } from '../../engine/protocol/handshake.js';
 import { decodeMessage, encodeMessage, type Message } from '../../engine/protocol/messages.js';
+import { PROTOCOL_VERSION } from '../../engine/protocol/types.js';
 import { generateIdentity, type DeviceIdentity } from '../../engine/secrets/device.js';
 
 /** Helpers for the protocol tests: real sockets on 127.0.0.1 only. */
@@ -156,7 +158,7 @@ export class RawPeer {
     this.frame(
       encodeMessage({
         type: 'hello',
-        protocolVersion: 1,
+        protocolVersion: PROTOCOL_VERSION,
         deviceId: this.identity.id,
         deviceName: 'raw',
         nowMs: Date.now(),
@@ -168,8 +170,9 @@ export class RawPeer {
   }
 
   /** Seal one frame around `payload` and write it. */
-  frame(payload: Buffer, plain = false): void {
-    this.socket.write(Buffer.from(this.sealer.seal([payload], plain)));
+  /** Seal and send one frame; `bulkPrefix` > 0 makes it a bulk frame (frames.ts). */
+  frame(payload: Buffer, plain = false, bulkPrefix = 0): void {
+    this.socket.write(Buffer.from(this.sealer.seal([payload], plain, bulkPrefix)));
   }
 
   /** Seal a frame and return its wire bytes (to tamper with before writing). */

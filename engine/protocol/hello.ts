@@ -1,0 +1,30 @@
+import { ShoalError } from '../errors.js';
+import type { PeerOptions } from './connection-types.js';
+import type { HelloMsg } from './messages.js';
+import { PROTOCOL_VERSION } from './types.js';
+
+/** The first message each side sends after the handshake: who we are and what we speak. */
+export function ourHello(opts: PeerOptions, nowMs: number): HelloMsg {
+  return {
+    type: 'hello',
+    protocolVersion: PROTOCOL_VERSION,
+    deviceId: opts.identity.id,
+    deviceName: opts.deviceName,
+    nowMs: Math.max(0, Math.round(nowMs)),
+    listenPort: opts.listenPort,
+    plainLan: opts.plainLan,
+  };
+}
+
+/** Throws PROTOCOL_ERROR, with a reason a user can act on, for a hello we cannot work with. */
+export function checkHello(msg: HelloMsg, remoteId: string): void {
+  if (msg.deviceId !== remoteId) {
+    throw new ShoalError('PROTOCOL_ERROR', 'The peer announced a device id that does not match its key.');
+  }
+  if (msg.protocolVersion !== PROTOCOL_VERSION) {
+    throw new ShoalError(
+      'PROTOCOL_ERROR',
+      `The peer runs an incompatible version of Shoal (protocol ${msg.protocolVersion}, this device ${PROTOCOL_VERSION}): update both devices.`,
+    );
+  }
+}
