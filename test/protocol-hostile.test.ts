@@ -143,11 +143,12 @@ test('a valid frame with an unknown message type: PROTOCOL_ERROR', async () => {
   await expectClose('PROTOCOL_ERROR', (p) => p.frame(Buffer.from([0xee, 1, 2, 3])));
 });
 
-test('a bulk frame that is not a data answer, or whose data header is not all in its prefix: PROTOCOL_ERROR', async () => {
+test('a bulk frame that is not a data answer, or whose prefix is not exactly its data header: PROTOCOL_ERROR', async () => {
   const fail = encodeMessage({ type: 'fail', id: 1, code: 'BAD_PATH', message: 'not a chunk' });
   await expectClose('PROTOCOL_ERROR', (p) => p.frame(fail, false, 2));
   const data = Buffer.concat([dataHeader(300), randomBytes(1000)]); // header: type + 2-byte id
   await expectClose('PROTOCOL_ERROR', (p) => p.frame(data, false, 2));
+  await expectClose('PROTOCOL_ERROR', (p) => p.frame(data, false, 5));
 });
 
 test('an empty frame: PROTOCOL_ERROR', async () => {

@@ -292,12 +292,12 @@ export class PeerConnection {
   /**
    * Runs inside the frame reader: a throw here closes the connection with that error.
    * Only the first `authenticated` bytes passed the tag: less than all of them only in a
-   * bulk frame, which must be a `data` answer with its whole message header in them (its
-   * chunk is checked against its hash by whoever asked for it).
+   * bulk frame, which must be a `data` answer whose message header is exactly those bytes
+   * (its chunk is checked against its hash by whoever asked for it).
    */
   private onFrame(payload: Buffer, authenticated: number): void {
     const msg = decodeMessage(payload);
-    if (authenticated < payload.length && (msg.type !== 'data' || payload.length - msg.bytes.length > authenticated)) {
+    if (authenticated < payload.length && (msg.type !== 'data' || payload.length - msg.bytes.length !== authenticated)) {
       framePool.release(payload);
       throw new ShoalError('PROTOCOL_ERROR', 'A bulk frame must be a data answer with an authenticated header');
     }
