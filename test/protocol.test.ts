@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, type TimerLike } from '../engine/protocol/types.js';
 import { generateIdentity } from '../engine/secrets/device.js';
 import { generateSecret, membershipProof, parseSecret, verifyMembershipProof } from '../engine/secrets/secret.js';
 import { Inbox, TestServer, connectPair, peerOpts, waitFor, within } from './helpers/protocol-pair.js';
+import { relay } from './helpers/relay.js';
 
 test('handshake + hello both ways: identities, names, hashes, clocks', async () => {
   const idA = generateIdentity();
@@ -147,44 +148,17 @@ test('plain mode only when both sides want it; data still intact', async () => {
 });
 
 /** A TCP relay between a dialer and a server that can watch or alter the a->b byte stream. */
-async function relay(targetPort: number, alter: (chunk: Buffer, offset: number) => Buffer): Promise<{ port: number; seen: Buffer[]; close(): Promise<void> }> {
-  const seen: Buffer[] = [];
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect({ host: '127.0.0.1', port: targetPort });
-    sockets.push(inbound, outbound);
-    let offset = 0;
-    inbound.on('data', (c: Buffer) => {
-      seen.push(Buffer.from(c));
-      outbound.write(alter(Buffer.from(c), offset));
-      offset += c.length;
-    });
-    outbound.on('data', (c: Buffer) => inbound.write(c));
-    for (const [s, other] of [[inbound, outbound], [outbound, inbound]] as const) {
-      s.on('error', () => other.destroy());
-      s.on('close', () => other.destroy());
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    seen,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
-
 for (const plain of [false, true]) {
   test(`${plain ? 'plain' : 'encrypted'} mode: payload ${plain ? 'is' : 'is not'} visible on the wire; a flipped bit in a message closes with PROTOCOL_ERROR`, async () => {
     const server = await new TestServer(peerOpts({ plainLan: true })).listen();
     const marker = Buffer.from('MARKER-'.repeat(100));
     // Watch only first; then flip one bit inside a frame.
     let flipAt = -1;
-    const r = await relay(server.port, (c, off) => {
-      if (flipAt >= off && flipAt < off + c.length) c[flipAt - off] ^= 0x04;
-      return c;
+    const r = await relay(server.port, {
+      toTarget: (c, off) => {
+        if (flipAt >= off && flipAt < off + c.length) c[flipAt - off] ^= 0x04;
+        return c;
+      },
     });
     try {
       const a = await PeerConnection.connect({ host: '127.0.0.1', port: r.port, ...peerOpts({ plainLan: plain }) });
@@ -227,9 +201,11 @@ for (const plain of [false, true]) {
 test('a flipped bit in any message but a chunk closes with PROTOCOL_ERROR', async () => {
   const server = await new TestServer(peerOpts()).listen();
   let flipAt = -1;
-  const r = await relay(server.port, (c, off) => {
-    if (flipAt >= off && flipAt < off + c.length) c[flipAt - off] ^= 0x01;
-    return c;
+  const r = await relay(server.port, {
+    toTarget: (c, off) => {
+      if (flipAt >= off && flipAt < off + c.length) c[flipAt - off] ^= 0x01;
+      return c;
+    },
   });
   try {
     const a = await PeerConnection.connect({ host: '127.0.0.1', port: r.port, ...peerOpts() });
