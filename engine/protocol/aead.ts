@@ -39,7 +39,7 @@ const EMPTY = Buffer.alloc(0);
 export function sealInPlace(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer, authBytes = frame.length): void {
   const body = frame.subarray(adBytes);
   sodium.crypto_stream_chacha20_ietf_xor_ic(body, body, nonce, BODY_BLOCK, key);
-  tagOnly(key, nonce, authBytes === frame.length ? frame : frame.subarray(0, authBytes), tag);
+  tagOnly(key, nonce, frame.subarray(0, authBytes), tag);
 }
 
 /** Authenticate `ad` alone (plain frames: the payload is part of it), tag into `tag`. */
@@ -60,7 +60,7 @@ export function tagOnly(key: Buffer, nonce: Buffer, ad: Buffer, tag: Buffer): vo
  * body itself). Throws, having written nothing, if the tag does not verify.
  */
 export function openInto(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer, out: Buffer, authBytes = frame.length): void {
-  checkTagOnly(key, nonce, authBytes === frame.length ? frame : frame.subarray(0, authBytes), tag);
+  checkTagOnly(key, nonce, frame.subarray(0, authBytes), tag);
   sodium.crypto_stream_chacha20_ietf_xor_ic(out, frame.subarray(adBytes), nonce, BODY_BLOCK, key);
 }
 

@@ -38,10 +38,15 @@ const PREFIX_SHIFT = 24;
 /** The longest authenticated prefix of a bulk frame (6 bits in the header). */
 export const MAX_BULK_PREFIX = 63;
 
+/** A bulk frame's prefix length from its header word; 0 for other frames. */
+function bulkPrefixOf(word: number): number {
+  return (word & BULK_FLAG) === 0 ? 0 : (word >>> PREFIX_SHIFT) & MAX_BULK_PREFIX;
+}
+
 /** How many leading bytes of a frame the tag covers (see above); `frame` ends before its tag. */
 function authenticatedBytes(word: number, frameWithoutTag: number): number {
-  if ((word & BULK_FLAG) === 0) return frameWithoutTag;
-  return HEADER_BYTES + ((word >>> PREFIX_SHIFT) & MAX_BULK_PREFIX);
+  const prefix = bulkPrefixOf(word);
+  return prefix === 0 ? frameWithoutTag : HEADER_BYTES + prefix;
 }
 
 /** The 96-bit nonce for frame `counter`, written into `nonce` (reused per direction). */
@@ -111,14 +116,12 @@ function authFailed(cause: unknown): ShoalError {
 export function frameSizeFromHeader(word: number, acceptPlain: boolean): number {
   const bulk = (word & BULK_FLAG) !== 0;
   const bodyAndTag = word & (bulk ? BULK_LENGTH_MASK : LENGTH_MASK);
+  const prefix = bulkPrefixOf(word);
   if (bodyAndTag - TAG_BYTES > MAX_FRAME) {
     throw new ShoalError('FRAME_TOO_LARGE', `The peer announced a frame of ${bodyAndTag} bytes (limit ${MAX_FRAME}).`);
   }
   if (bodyAndTag < TAG_BYTES) throw new ShoalError('PROTOCOL_ERROR', 'Frame is shorter than its tag');
-  if (bulk) {
-    const prefix = (word >>> PREFIX_SHIFT) & MAX_BULK_PREFIX;
-    if (prefix === 0 || prefix > bodyAndTag - TAG_BYTES) throw new ShoalError('PROTOCOL_ERROR', 'Bad bulk frame prefix');
-  }
+  if (bulk && (prefix === 0 || prefix > bodyAndTag - TAG_BYTES)) throw new ShoalError('PROTOCOL_ERROR', 'Bad bulk frame prefix');
   if (word >= PLAIN_FLAG && !acceptPlain) {
     throw new ShoalError('PROTOCOL_ERROR', 'The peer sent an unencrypted frame that was not negotiated');
   }
