@@ -8,6 +8,7 @@ import { FileLogger, type LogLevel, type Logger } from './log.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import type { DaemonEngine } from './types.js';
 import type { WebUi, WebUiOptions } from './webui/webui.js';
+import { CHACHA20_IMPL } from '../protocol/chacha20.js';
 import { shoalVersion } from './version.js';
 
 /**
@@ -77,7 +78,7 @@ export async function runDaemonWith(config: DaemonConfig, deps: DaemonDeps): Pro
       const pidFile = config.pid_file;
       cleanups.push(() => removePidFile(pidFile));
     }
-    log.info('Shoal starting', { version: shoalVersion(), config: config.file, pid: process.pid });
+    log.info('Shoal starting', { version: shoalVersion(), config: config.file, pid: process.pid, chacha20: CHACHA20_IMPL });
 
     const engine = await deps.createEngine({ config, log });
     let server: ApiServer;

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import sodium from 'sodium-native';
+import { chacha20Xor } from './chacha20.js';
 
 /**
  * The frames' cryptography: ChaCha20 and Poly1305 with RFC 8439's keys, encrypt-then-MAC.
@@ -14,12 +15,12 @@ import sodium from 'sodium-native';
  * So the receiver checks the tag before it decrypts anything, and the header (its plain flag
  * included) is always authenticated.
  *
- * Why not the AEAD's own encryption: the two halves run faster apart. libsodium's ChaCha20
- * works in place at ~2.3 GB/s here; OpenSSL's Poly1305 (AVX-512) at 6-9 GB/s, 2x libsodium's,
- * and for a tag alone it returns no output buffer. Together ~1.75 GB/s for 64 KiB frames
- * instead of ~1.4 with libsodium's combined AEAD. (OpenSSL's encryption itself is out: it
- * returns every output in a new buffer, and a stream of those made the receiver page-fault
- * its way through fresh memory between garbage collections, measured slower overall.)
+ * Why not the AEAD's own encryption: the two halves run faster apart. ChaCha20 runs in place
+ * (chacha20.ts: OpenSSL's through a small native module, ~6 GB/s here, or libsodium's,
+ * ~2.3 GB/s); OpenSSL's Poly1305 (AVX-512) at 6-9 GB/s, 2x libsodium's, and for a tag alone
+ * node:crypto returns no output buffer. (node:crypto's encryption itself is out: it returns
+ * every output in a new buffer, and a stream of those made the receiver page-fault its way
+ * through fresh memory between garbage collections, measured slower overall.)
  *
  * test/protocol-messages.test.ts checks frames against an independent node:crypto
  * construction for small and big payloads.
@@ -38,7 +39,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export function sealInPlace(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer, authBytes = frame.length): void {
   const body = frame.subarray(adBytes);
-  sodium.crypto_stream_chacha20_ietf_xor_ic(body, body, nonce, BODY_BLOCK, key);
+  chacha20Xor(body, body, nonce, BODY_BLOCK, key);
   tagOnly(key, nonce, frame.subarray(0, authBytes), tag);
 }
 
@@ -61,7 +62,7 @@ export function tagOnly(key: Buffer, nonce: Buffer, ad: Buffer, tag: Buffer): vo
  */
 export function openInto(key: Buffer, nonce: Buffer, frame: Buffer, adBytes: number, tag: Buffer, out: Buffer, authBytes = frame.length): void {
   checkTagOnly(key, nonce, frame.subarray(0, authBytes), tag);
-  sodium.crypto_stream_chacha20_ietf_xor_ic(out, frame.subarray(adBytes), nonce, BODY_BLOCK, key);
+  chacha20Xor(out, frame.subarray(adBytes), nonce, BODY_BLOCK, key);
 }
 
 /** Check a tag over `ad` alone (plain frames); throws if it does not verify. */
