@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { chunkHash } from '../engine/index/chunk-hash.js';
 import { ChunkLocator } from '../engine/model/locator.js';
-import { copyLocalChunks, newJob, splitLocal, type PlanHost } from '../engine/model/pull-job.js';
+import { PreviewSweeper } from '../engine/model/preview-sweeper.js';
+import { copyLocalChunks, newJob, splitLocal, type Job, type PlanHost } from '../engine/model/pull-job.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { FileAssembler } from '../engine/transfer/assembler.js';
 
@@ -98,4 +99,32 @@ test('a copy whose source vanished with no deletion under way is downloaded inst
   assert.deepEqual([...job.remote].sort(), old.chunks.map((_, i) => i), 'every chunk queued for download');
   assert.ok(kicks > 0, 'the puller was told to send requests');
   await job.asm.abort({ keepTemp: false });
+});
+
+/**
+ * Preview downloads whose final record never comes are dropped (their temps may be huge);
+ * previews with recent news, and ordinary downloads, are left alone.
+ */
+test('the preview sweeper drops only previews that heard nothing for the idle time', async () => {
+  const data = randomBytes(1000);
+  const job = (preview: boolean, ageMs: number): Job =>
+    ({ record: { ...makeRecord(`${preview}-${ageMs}.bin`, data, 1000), preview }, news: Date.now() - ageMs }) as unknown as Job;
+  const stale = job(true, 10_000);
+  const fresh = job(true, 0);
+  const ordinary = job(false, 10_000);
+  const jobs = new Set([stale, fresh, ordinary]);
+  const dropped: Job[] = [];
+  const sweeper = new PreviewSweeper(() => jobs, (j) => {
+    dropped.push(j);
+    jobs.delete(j);
+  }, 200);
+  sweeper.arm();
+  sweeper.arm(); // one sweep pending at a time
+  for (let i = 0; i < 50 && dropped.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(dropped, [stale]);
+  // The fresh preview keeps the sweeper going, and goes once it too is idle for long enough.
+  for (let i = 0; i < 100 && !dropped.includes(fresh); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(dropped, [stale, fresh]);
+  assert.ok(jobs.has(ordinary), 'an ordinary download is never swept');
+  sweeper.close();
 });

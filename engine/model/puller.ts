@@ -4,13 +4,11 @@ import { chunkMatches } from '../transfer/blake.js';
 import { hashMismatch } from '../transfer/layout.js';
 import type { PeerLink } from './peer-link.js';
 import { PeerWindows } from './peer-windows.js';
+import { PreviewSweeper } from './preview-sweeper.js';
 import type { ActiveDownload, PullHost, PullerOptions } from './pull-host.js';
 import { activeDownloads, continuesPreview, copyLocalChunks, mayRetry, newJob, splitLocal, type Job } from './pull-job.js';
 import type { FileRecord } from './record.js';
 import { WantedFiles } from './wanted.js';
-
-/** A preview's download waits this long for news (a longer preview, its final record). */
-const PREVIEW_IDLE_MS = 60_000;
 
 /**
  * Downloads the files a folder needs. Per file: resume what a `.!sync` temp already holds,
@@ -26,7 +24,10 @@ export class Puller {
   private readonly wanted = new WantedFiles();
   private pumpScheduled = false;
   private closed = false;
-  private previewSweep: NodeJS.Timeout | null = null;
+  private readonly previews = new PreviewSweeper(
+    () => this.jobs.values(),
+    (job) => this.stop(job, { keepTemp: false }),
+  );
   private readonly maxActive: number;
   private readonly window: number;
   private readonly maxCopies: number;
@@ -58,7 +59,7 @@ export class Puller {
    * A peer's preview of a big file it is still hashing (record.ts): fetch the chunks it
    * lists into the temp file now. The file is never put in place from a preview; its final
    * record (want()) takes the download over. A preview whose final record does not come
-   * within PREVIEW_IDLE_MS is dropped, its temp removed (it may be huge).
+   * within PREVIEW_IDLE_MS (preview-sweeper.ts) is dropped, its temp removed (it may be huge).
    */
   prefetch(preview: FileRecord): void {
     if (this.closed) return;
@@ -70,24 +71,8 @@ export class Puller {
     }
     if (this.wanted.has(p) || this.jobs.size >= this.maxActive) return;
     this.startJob(preview);
-    this.sweepPreviewsLater();
+    this.previews.arm();
     this.kick();
-  }
-
-  /** Drop preview downloads that heard nothing for PREVIEW_IDLE_MS. */
-  private sweepPreviewsLater(): void {
-    if (this.previewSweep) return;
-    this.previewSweep = setTimeout(() => {
-      this.previewSweep = null;
-      let left = false;
-      for (const [p, job] of this.jobs) {
-        if (!job.record.preview) continue;
-        if (Date.now() - job.news > PREVIEW_IDLE_MS) this.stop(job, { keepTemp: false });
-        else left = true;
-      }
-      if (left) this.sweepPreviewsLater();
-    }, PREVIEW_IDLE_MS / 4);
-    this.previewSweep.unref();
   }
 
   /** Stop pulling a path (it changed locally or was deleted). */
@@ -171,7 +156,7 @@ export class Puller {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.previewSweep) clearTimeout(this.previewSweep);
+    this.previews.close();
     const jobs = [...this.jobs.values()];
     this.jobs.clear();
     await Promise.all(jobs.map((j) => j.asm?.abort({ keepTemp: true }).catch(() => undefined)));

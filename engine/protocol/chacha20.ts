@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sodium from 'sodium-native';
 
@@ -23,23 +24,37 @@ export type ChaCha20Xor = (out: Uint8Array, input: Uint8Array, nonce: Uint8Array
 export const libsodiumChaCha20: ChaCha20Xor = (out, input, nonce, counter, key) =>
   sodium.crypto_stream_chacha20_ietf_xor_ic(out, input, nonce, counter, key);
 
-/** Where the built module lies, from engine/protocol (source, tests) or dist/engine/protocol. */
-const CANDIDATES = ['../../build/native/shoal-native.node', '../../../build/native/shoal-native.node'];
+/**
+ * The built module: build/native/shoal-native.node in Shoal's own package root (the nearest
+ * folder above this file whose package.json is Shoal's, from engine/protocol or
+ * dist/engine/protocol alike), never a file found anywhere else.
+ */
+function nativeModulePath(): string | null {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6; up++) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (pkg.name === 'shoal') return path.join(dir, 'build', 'native', 'shoal-native.node');
+    } catch {
+      // no package.json here: look further up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return null;
+}
 
 function loadNative(): ChaCha20Xor | null {
   if (process.env.SHOAL_NATIVE === '0') return null;
-  const require = createRequire(import.meta.url);
-  for (const rel of CANDIDATES) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (!fs.existsSync(file)) continue;
-    try {
-      const mod = require(file) as { xor?: unknown };
-      return typeof mod.xor === 'function' ? (mod.xor as ChaCha20Xor) : null;
-    } catch {
-      return null; // built for another Node, or its OpenSSL symbols are missing: libsodium it is
-    }
+  const file = nativeModulePath();
+  if (!file || !fs.existsSync(file)) return null;
+  try {
+    const mod = createRequire(import.meta.url)(file) as { xor?: unknown };
+    return typeof mod.xor === 'function' ? (mod.xor as ChaCha20Xor) : null;
+  } catch {
+    return null; // built for another Node, or its OpenSSL symbols are missing: libsodium it is
   }
-  return null;
 }
 
 /** The native implementation when it loaded, else null. */
