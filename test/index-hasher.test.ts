@@ -220,6 +220,31 @@ test('small files hashed on the worker (while it runs for a big file) equal thos
   assert.ok(err instanceof ShoalError && err.code === 'BAD_PATH', `vanished: ${String(err)}`);
 });
 
+test('warmUp starts the hash worker ahead of a first scan; small files alone stay on this thread; it stops when idle', async () => {
+  const { hashWorker } = await import('../engine/index/hash-pool.js');
+  // Whatever earlier tests left running goes first (nothing is out with it now).
+  hashWorker.stopIfIdle();
+  assert.equal(hashWorker.running, false);
+  hashWorker.warmUp();
+  assert.equal(hashWorker.running, true, 'started at once');
+  assert.equal(hashWorker.takesSmallFiles, false, 'a warm worker takes no small files before a big one');
+  const sub = path.join(dir, 'warm');
+  await fs.mkdir(sub);
+  const data = randomBytes(5000);
+  await fs.writeFile(path.join(sub, 'small.bin'), data);
+  const before = hashWorker.smallHashed;
+  const r = await hashFile(path.join(sub, 'small.bin'), { sizeHint: data.length });
+  assert.deepEqual(r.chunks, chunkBuffer(data));
+  assert.equal(hashWorker.smallHashed, before, 'hashed on this thread');
+  const big = randomBytes(3 * 1024 * 1024);
+  await fs.writeFile(path.join(sub, 'big.bin'), big);
+  const b = await hashFile(path.join(sub, 'big.bin'));
+  assert.deepEqual(b.chunks, chunkBuffer(big), 'the warm worker hashes a big file like any other');
+  // Idle again: it stops by itself (IDLE_MS, 500 ms), bounded wait.
+  for (let i = 0; i < 100 && hashWorker.running; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(hashWorker.running, false, 'stopped after being idle');
+});
+
 test('the hash worker loads BLAKE3 but not sodium-native (its start-up stays short)', () => {
   const loaded = packagesLoadedBy(fileURLToPath(new URL('../engine/index/hash-worker.ts', import.meta.url)));
   assert.ok(loaded.has('@napi-rs/blake-hash'), [...loaded].join(' '));

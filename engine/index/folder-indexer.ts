@@ -2,6 +2,7 @@ import { isProgrammerError, type ShoalError } from '../errors.js';
 import type { LocalStat } from '../model/entry.js';
 import type { Indexer, PartialHit, ScanHit } from '../model/host.js';
 import { IGNORE_FILE } from '../model/paths.js';
+import { hashWorker } from './hash-pool.js';
 import { IgnoreRules } from './ignore.js';
 import { RECLAIM_AFTER_HASHES, reclaimAfterScan } from './reclaim.js';
 import { isUnder, scanFolder, scanPath, type FileHasher, type ScanResult, type ScanWarning } from './scanner.js';
@@ -118,6 +119,11 @@ export class FolderIndexer implements Indexer {
     });
     w.on('error', (err) => this.opts.onWarning?.(err));
     await w.start();
+  }
+
+  /** The hash worker, started now for a first scan (only hashFile, the default hasher, uses it). */
+  warmUp(): void {
+    if (!this.opts.hasher && !this.stop.signal.aborted) hashWorker.warmUp();
   }
 
   /** See FolderWatcher.expectOwnRename (a no-op while nothing is watched). */
