@@ -60,3 +60,27 @@ test('FolderIndexer: full scan, single path, ignores, watch, close', async () =>
     await removeDir(base);
   }
 });
+
+test('a first scan warms the hash worker only for a folder that holds something of the user\'s', async () => {
+  const { hashWorker } = await import('../engine/index/hash-pool.js');
+  const receiving = await tempDir();
+  const sending = await tempDir();
+  try {
+    await fs.mkdir(path.join(receiving, '.sync'));
+    await fs.writeFile(path.join(receiving, 'x.!sync'), 'partial');
+    await fs.writeFile(path.join(sending, 'photo.jpg'), 'bytes');
+    hashWorker.stopIfIdle();
+    const r = new FolderIndexer(receiving);
+    await r.warmUp();
+    assert.equal(hashWorker.running, false, 'only our own names: nothing to hash, no worker');
+    await r.close();
+    const s = new FolderIndexer(sending);
+    await s.warmUp();
+    assert.equal(hashWorker.running, true, 'a file to hash: the worker is starting');
+    await s.close();
+  } finally {
+    hashWorker.stopIfIdle();
+    await removeDir(receiving);
+    await removeDir(sending);
+  }
+});

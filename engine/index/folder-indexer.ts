@@ -1,7 +1,9 @@
+import type { Dir } from 'node:fs';
+import { opendir } from 'node:fs/promises';
 import { isProgrammerError, type ShoalError } from '../errors.js';
 import type { LocalStat } from '../model/entry.js';
 import type { Indexer, PartialHit, ScanHit } from '../model/host.js';
-import { IGNORE_FILE } from '../model/paths.js';
+import { IGNORE_FILE, isInternalPath } from '../model/paths.js';
 import { hashWorker } from './hash-pool.js';
 import { IgnoreRules } from './ignore.js';
 import { RECLAIM_AFTER_HASHES, reclaimAfterScan } from './reclaim.js';
@@ -25,6 +27,27 @@ export interface FolderIndexerOptions {
  * full scans, single-path scans after watcher events, `.SyncIgnore` rules and the watcher.
  * Rules start as the built-ins; the model calls reloadIgnores() before its first scan.
  */
+/** Entries looked at by holdsUserEntries before it gives up (a folder of only our own names). */
+const LOOK_AT_MOST = 16;
+
+/** Does the folder's top level hold something that is not the engine's own (.sync, temps...)? */
+async function holdsUserEntries(root: string): Promise<boolean> {
+  let dir: Dir | null = null;
+  try {
+    dir = await opendir(root);
+    for (let i = 0; i < LOOK_AT_MOST; i++) {
+      const e = await dir.read();
+      if (!e) return false;
+      if (!isInternalPath(e.name)) return true;
+    }
+    return false;
+  } catch {
+    return false; // unreadable: the scan reports it
+  } finally {
+    await dir?.close().catch(() => undefined);
+  }
+}
+
 export class FolderIndexer implements Indexer {
   private rules: IgnoreRules = IgnoreRules.parse('');
   private watcher: FolderWatcher | null = null;
@@ -121,9 +144,19 @@ export class FolderIndexer implements Indexer {
     await w.start();
   }
 
-  /** The hash worker, started now for a first scan (only hashFile, the default hasher, uses it). */
-  warmUp(): void {
-    if (!this.opts.hasher && !this.stop.signal.aborted) hashWorker.warmUp();
+  /**
+   * A first scan is coming: start the hash worker now if the folder holds anything of the
+   * user's (a folder that only receives would start it for nothing: ~0.1 CPU-s of thread
+   * start beside the first download). Only hashFile, the default hasher, uses the worker.
+   */
+  async warmUp(): Promise<void> {
+    if (this.opts.hasher || this.stop.signal.aborted) return;
+    if (!(await holdsUserEntries(this.root)) || this.stop.signal.aborted) return;
+    try {
+      hashWorker.warmUp();
+    } catch {
+      // no thread now: the first big file starts one, as it would have anyway
+    }
   }
 
   /** See FolderWatcher.expectOwnRename (a no-op while nothing is watched). */

@@ -100,7 +100,7 @@ export class SyncFolder {
     this.counts.touchAll();
     this.local.inventoryNext = this.entries.size === 0;
     // A folder new here: its first scan hashes everything, so the hashing thread starts now.
-    if (this.entries.size === 0) this.setup.indexer.warmUp();
+    if (this.entries.size === 0) void this.setup.indexer.warmUp();
     try {
       await checkRootPresent(this.root, this.id, this.entries.size > 0);
       await writeRootMarker(this.root, this.id);

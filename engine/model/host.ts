@@ -80,7 +80,7 @@ export interface Indexer {
    * the watcher need not report that rename. Call the result once it landed (or failed).
    */
   expectOwnRename(rel: string): (landed: boolean) => void;
-  /** A first scan (nothing indexed yet) is about to start: get hashing ready now. */
-  warmUp(): void;
+  /** A first scan (nothing indexed yet) is about to start: get hashing ready now. Never rejects. */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }
