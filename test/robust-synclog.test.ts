@@ -42,7 +42,7 @@ describe('sync.log written by the daemon', { timeout: 3 * 60_000 }, () => {
     assert.equal(fs.readFileSync(logFile + '.old', 'utf8'), earlier, 'the earlier log, unchanged, in sync.log.old');
     const text = fs.readFileSync(logFile, 'utf8');
     assert.doesNotMatch(text, /EARLIER RUN/);
-    assert.match(text, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO Shoal starting \{"version":"[^"]+","config":"[^"]+shoal\.json","pid":\d+\}\n/);
+    assert.match(text, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO Shoal starting \{"version":"[^"]+","config":"[^"]+shoal\.json","pid":\d+,"chacha20":"(openssl|libsodium)"\}\n/);
     assert.match(text, /INFO Shoal device logger \(\w+\) listening on port \d+\n/);
     assert.match(text, /INFO HTTP API listening \{"url":"http:\/\/127\.0\.0\.1:\d+"\}\n/);
     assert.ok(fs.statSync(logFile).size <= MiB);
