@@ -1,6 +1,6 @@
 /*
- * shoal-native: ChaCha20 (RFC 8439, 96-bit nonce, 32-bit block counter) through the OpenSSL
- * that Node itself is built with, for the frames' bulk encryption (engine/protocol/aead.ts).
+ * ChaCha20 (RFC 8439, 96-bit nonce, 32-bit block counter) through the OpenSSL that Node
+ * itself is built with, for the frames' bulk encryption (engine/protocol/aead.ts).
  *
  * Why: OpenSSL's ChaCha20 picks AVX-512 where the CPU has it, ~3x libsodium's (AVX2) speed
  * on the dev VM, but node:crypto hands every result back in a new buffer (allocated twice
@@ -14,12 +14,12 @@
  *   `counter` on. Uint8Arrays; out and input the same length and either the same memory
  *   or disjoint; nonce 12 bytes, key 32.
  */
-#define NAPI_VERSION 8
 #include <limits.h>
-#include <node_api.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "shoal-native.h"
 
 /* One cipher context per JavaScript environment (the engine's thread, each worker). */
 static void free_ctx(napi_env env, void *data, void *hint) {
@@ -28,40 +28,22 @@ static void free_ctx(napi_env env, void *data, void *hint) {
   EVP_CIPHER_CTX_free((EVP_CIPHER_CTX *)data);
 }
 
-static napi_value fail(napi_env env, const char *code, const char *message) {
-  napi_throw_type_error(env, code, message);
-  return NULL;
-}
-
-static int bytes_of(napi_env env, napi_value v, uint8_t **p, size_t *n) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void *data;
-  if (napi_get_typedarray_info(env, v, &type, n, &data, &buffer, &offset) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  *p = (uint8_t *)data; /* already adjusted by the view's byte offset */
-  return 1;
-}
-
-static napi_value chacha20_xor(napi_env env, napi_callback_info info) {
+napi_value shoal_chacha20_xor(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5)
-    return fail(env, "ERR_INVALID_ARG", "xor(out, input, nonce, counter, key)");
+    return shoal_fail(env, "ERR_INVALID_ARG", "xor(out, input, nonce, counter, key)");
   uint8_t *out, *in, *nonce, *key;
   size_t out_n, in_n, nonce_n, key_n;
   uint32_t counter;
-  if (!bytes_of(env, argv[0], &out, &out_n) || !bytes_of(env, argv[1], &in, &in_n) ||
-      !bytes_of(env, argv[2], &nonce, &nonce_n) || !bytes_of(env, argv[4], &key, &key_n) ||
+  if (!shoal_bytes_of(env, argv[0], &out, &out_n) || !shoal_bytes_of(env, argv[1], &in, &in_n) ||
+      !shoal_bytes_of(env, argv[2], &nonce, &nonce_n) || !shoal_bytes_of(env, argv[4], &key, &key_n) ||
       napi_get_value_uint32(env, argv[3], &counter) != napi_ok)
-    return fail(env, "ERR_INVALID_ARG", "xor: out, input, nonce and key must be Uint8Arrays, counter a number");
+    return shoal_fail(env, "ERR_INVALID_ARG", "xor: out, input, nonce and key must be Uint8Arrays, counter a number");
   if (out_n != in_n || nonce_n != 12 || key_n != 32 || in_n > INT_MAX)
-    return fail(env, "ERR_INVALID_ARG", "xor: out and input of one length, a 12-byte nonce, a 32-byte key");
+    return shoal_fail(env, "ERR_INVALID_ARG", "xor: out and input of one length, a 12-byte nonce, a 32-byte key");
   if (out != in && out < in + in_n && in < out + out_n)
-    return fail(env, "ERR_INVALID_ARG", "xor: out and input overlap without being the same memory");
+    return shoal_fail(env, "ERR_INVALID_ARG", "xor: out and input overlap without being the same memory");
   if (in_n == 0) return NULL;
 
   EVP_CIPHER_CTX *ctx = NULL;
@@ -70,7 +52,7 @@ static napi_value chacha20_xor(napi_env env, napi_callback_info info) {
     if (ctx == NULL || EVP_EncryptInit_ex(ctx, EVP_chacha20(), NULL, NULL, NULL) != 1 ||
         napi_set_instance_data(env, ctx, free_ctx, NULL) != napi_ok) {
       EVP_CIPHER_CTX_free(ctx);
-      return fail(env, "ERR_CRYPTO", "xor: no ChaCha20 context");
+      return shoal_fail(env, "ERR_CRYPTO", "xor: no ChaCha20 context");
     }
   }
   /* OpenSSL's 16-byte ChaCha20 IV: the block counter (little endian), then the nonce. */
@@ -83,13 +65,6 @@ static napi_value chacha20_xor(napi_env env, napi_callback_info info) {
   int written = 0;
   if (EVP_EncryptInit_ex(ctx, NULL, NULL, key, iv) != 1 || EVP_EncryptUpdate(ctx, out, &written, in, (int)in_n) != 1 ||
       (size_t)written != in_n)
-    return fail(env, "ERR_CRYPTO", "xor: ChaCha20 failed");
+    return shoal_fail(env, "ERR_CRYPTO", "xor: ChaCha20 failed");
   return NULL;
-}
-
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  if (napi_create_function(env, "xor", NAPI_AUTO_LENGTH, chacha20_xor, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "xor", fn) != napi_ok) return NULL;
-  return exports;
 }
