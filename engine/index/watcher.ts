@@ -1,10 +1,11 @@
 import type { FSWatcher } from 'chokidar';
 import { EventEmitter } from 'node:events';
-import { readFileSync, promises as fsp, type Stats } from 'node:fs';
+import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { IGNORE_FILE, TEMP_SUFFIX, toRelPath } from '../model/paths.js';
 import { DirectoryWatcher } from './directory-watcher.js';
+import { countRawEvent, defaultOverflowEvents, listenForOverflow } from './event-overflow.js';
 import { OwnRenames } from './own-renames.js';
 import type { IgnoreRules } from './ignore.js';
 
@@ -25,8 +26,9 @@ export interface WatcherOptions {
   /** How long start() waits for the initial watch setup before returning anyway (default 60 s). */
   readyTimeoutMs?: number;
   /**
-   * Raw events per second (all folder watchers of the process together) from which some
-   * may have been lost (default: a quarter of the kernel's inotify queue, see BurstMeter).
+   * Raw events in one turn of the event loop (all folder watchers of the process together)
+   * from which some may have been lost (default: half the kernel's inotify queue; see
+   * event-overflow.ts).
    */
   burstEvents?: number;
   /** Quiet time after such a burst before eventsMayBeLost is emitted (default 2 s). */
@@ -42,8 +44,8 @@ export interface WatcherEvents {
   rootGone: [];
   /**
    * So many events arrived at once that the OS may have dropped some (inotify's queue
-   * overflows silently as far as Node can tell): rescan the folder. Emitted once the burst
-   * is over.
+   * overflows silently as far as Node can tell; event-overflow.ts): rescan the folder.
+   * Emitted once the burst is over.
    */
   eventsMayBeLost: [];
   error: [err: ShoalError];
@@ -52,28 +54,6 @@ export interface WatcherEvents {
 interface Pending {
   timer: NodeJS.Timeout;
   first: number;
-}
-
-/**
- * Counts the raw events of every folder watcher in the process: libuv reads them all from
- * one inotify instance, whose kernel queue (fs.inotify.max_queued_events, 16,384 by
- * default) drops events once full, without anything reaching us. A second with more than
- * a quarter of that queue's worth of events arriving is taken as a sign that some may have
- * been dropped (the queue fills faster than events arrive here while this thread is busy):
- * copying or unpacking thousands of files into a folder does that. The folders that had
- * events then are rescanned once it is quiet again (FolderWatcher.noteRawEvent).
- */
-const BURST_WINDOW_MS = 1000;
-const burstMeter = { windowStart: 0, count: 0 };
-
-function defaultBurstEvents(): number {
-  try {
-    const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
-    if (Number.isFinite(queue) && queue > 0) return Math.max(256, Math.floor(queue / 4));
-  } catch {
-    // not Linux, or /proc is not there: the kernel default
-  }
-  return 4096;
 }
 
 /**
@@ -96,6 +76,8 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
   private readonly burstQuietMs: number;
   /** Events may have been lost in a burst: eventsMayBeLost once this timer fires. */
   private burstTimer: NodeJS.Timeout | null = null;
+  /** Stops afterTurn() calls (set while started). */
+  private unlistenOverflow: (() => void) | null = null;
   private fsw: FSWatcher | null = null;
   private rootId: { dev: number; ino: number } | null = null;
   private rootTimer: NodeJS.Timeout | null = null;
@@ -122,7 +104,7 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     this.maxDelayMs = opts.maxDelayMs ?? 10_000;
     this.rootCheckMs = opts.rootCheckMs ?? 2000;
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
-    this.burstEvents = opts.burstEvents ?? defaultBurstEvents();
+    this.burstEvents = opts.burstEvents ?? defaultOverflowEvents();
     this.burstQuietMs = opts.burstQuietMs ?? 2000;
   }
 
@@ -133,6 +115,7 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     if (!st?.isDirectory()) throw new ShoalError('FOLDER_PATH_MISSING', `Folder not found: ${this.root}`);
     this.rootId = { dev: st.dev, ino: st.ino };
     this.rootTimer = setInterval(() => void this.checkRoot(), this.rootCheckMs);
+    this.unlistenOverflow = listenForOverflow(this);
     this.rootTimer.unref();
     await this.startChokidar();
   }
@@ -337,17 +320,13 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
   /** Every raw event, ignored ones included (they took their place in the kernel's queue too). */
   private noteRawEvent(): void {
     if (this.closed || this.gone) return;
-    const now = Date.now();
-    if (now - burstMeter.windowStart > BURST_WINDOW_MS) {
-      burstMeter.windowStart = now;
-      burstMeter.count = 0;
-    }
-    burstMeter.count++;
-    if (this.burstTimer) {
-      this.burstTimer.refresh(); // still busy: wait for the quiet
-      return;
-    }
-    if (burstMeter.count < this.burstEvents) return;
+    countRawEvent();
+    this.burstTimer?.refresh(); // events may have been lost, and more are coming: wait for the quiet
+  }
+
+  /** A turn of the event loop delivered `events` (event-overflow.ts): maybe rescan once it is quiet. */
+  afterTurn(events: number): void {
+    if (this.closed || this.gone || this.burstTimer || events < this.burstEvents) return;
     this.burstTimer = setTimeout(() => {
       this.burstTimer = null;
       if (!this.closed && !this.gone) this.emit('eventsMayBeLost');
@@ -370,6 +349,7 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
       this.closed = true;
       this.dropPending();
       if (this.rootTimer) clearInterval(this.rootTimer);
+      this.unlistenOverflow?.();
       const fsw = this.fsw;
       this.fsw = null;
       await fsw?.close();

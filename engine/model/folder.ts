@@ -128,7 +128,8 @@ export class SyncFolder {
       await this.local.scanAll();
     } catch (err) {
       if (isProgrammerError(err)) throw err;
-      this.reportError(err);
+      // A scan cut short by the folder closing (its index store shut under it) is no error.
+      if (!this.closed) this.reportError(err);
     }
   }
 
