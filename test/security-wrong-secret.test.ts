@@ -102,6 +102,13 @@ describe('a wrong secret gets nothing and learns nothing', () => {
       'A never reports X as a connected peer of a folder',
     );
     assert.throws(() => x!.engine.folderBySecret(S), /No folder/);
+    // A finds its folder by the master secret and by the read-only one derived from it; X
+    // finds its own folder, never A's, and an unparseable secret is simply not found.
+    const fa = a!.engine.folderBySecret(S);
+    assert.equal(a!.engine.folderBySecret(parseSecret(S).readOnlySecret), fa);
+    assert.equal(x!.engine.folderBySecret(otherSecret), fx);
+    assert.throws(() => a!.engine.folderBySecret(otherSecret), /No folder/);
+    assert.throws(() => a!.engine.folderBySecret('not a secret'), /No folder/);
 
     // Nothing X has — events, log lines, its storage on disk, its folder — holds a name or the content.
     const leak = containsAny(JSON.stringify(x!.events), [...NAMES, CONTENT]) ?? containsAny(JSON.stringify(x!.log.lines), [...NAMES, CONTENT]);
