@@ -11,7 +11,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { BatchSync, DIRTY_LIMIT, kernelReportsSyncfsErrors, pendingWriteBytes, type BatchSyncDeps } from '../engine/transfer/batch-sync.js';
+import { BatchSync, DIRTY_LIMIT, SYNCFS_LIKE_FSYNC, kernelReportsSyncfsErrors, pendingWriteBytes, type BatchSyncDeps } from '../engine/transfer/batch-sync.js';
 import { putBatchSync, type PutJob } from '../engine/transfer/put-in-place.js';
 import { nativeModule } from '../engine/util/native-module.js';
 
@@ -26,14 +26,16 @@ async function tmpRoot(): Promise<string> {
 
 const MTIME = 1_700_000_000_000;
 const QUIET_MEMINFO = 'MemTotal:       24000000 kB\nDirty:               120 kB\nWriteback:             0 kB\n';
+const EXT4 = 0xef53;
+const FUSE = 0x65735546;
 
 function job(root: string, rel: string, text: string, extra: Partial<PutJob> = {}): PutJob {
   return { root, rel, data: Buffer.from(text), mtimeMs: MTIME, mode: 0o644, expectOld: null, archiveOld: false, ...extra };
 }
 
-/** A BatchSync whose syncfs is `syncfs` on a kernel that reports write-back errors. */
+/** A BatchSync whose syncfs is `syncfs`, on a kernel that reports write-back errors and ext4. */
 function batchSyncWith(syncfs: (fd: number) => number, meminfo = QUIET_MEMINFO): BatchSync {
-  return new BatchSync({ syncfs, kernelRelease: '6.1.0', meminfo: () => meminfo });
+  return new BatchSync({ syncfs, kernelRelease: '6.1.0', meminfo: () => meminfo, fsType: () => EXT4 });
 }
 
 function tempsIn(dir: string): string[] {
@@ -59,17 +61,30 @@ test('pending writes are read from /proc/meminfo, or null when it does not say',
   if (process.platform === 'linux') assert.equal(typeof pendingWriteBytes(fs.readFileSync('/proc/meminfo', 'utf8')), 'number');
 });
 
-test('a batch is flushed at once only with syncfs, a recent kernel, two files or more, and little else to write', () => {
+test('a batch is flushed at once only with syncfs, a recent kernel, a local file system like ext4, two files or more, and little else to write', () => {
   const syncfs = (): number => 0;
-  const deps = (d: Partial<BatchSyncDeps>): BatchSyncDeps => ({ syncfs, kernelRelease: '6.1.0', meminfo: () => QUIET_MEMINFO, ...d });
-  assert.equal(new BatchSync(deps({})).worthIt(16), true);
-  assert.equal(new BatchSync(deps({})).worthIt(1), false, 'one file: fsync is the same work');
+  const deps = (d: Partial<BatchSyncDeps>): BatchSyncDeps => ({ syncfs, kernelRelease: '6.1.0', meminfo: () => QUIET_MEMINFO, fsType: () => EXT4, ...d });
+  assert.equal(new BatchSync(deps({})).worthIt(16, '/data'), true);
+  assert.equal(new BatchSync(deps({})).worthIt(1, '/data'), false, 'one file: fsync is the same work');
   assert.equal(new BatchSync(deps({ syncfs: null })).available, false);
-  assert.equal(new BatchSync(deps({ syncfs: null })).worthIt(16), false);
-  assert.equal(new BatchSync(deps({ kernelRelease: '5.4.0' })).worthIt(16), false, 'old kernels hide write-back errors');
+  assert.equal(new BatchSync(deps({ syncfs: null })).worthIt(16, '/data'), false);
+  assert.equal(new BatchSync(deps({ kernelRelease: '5.4.0' })).worthIt(16, '/data'), false, 'old kernels hide write-back errors');
   const busy = `Dirty: ${DIRTY_LIMIT / 1024} kB\nWriteback: 0 kB\n`;
-  assert.equal(new BatchSync(deps({ meminfo: () => busy })).worthIt(16), false, 'another program is writing a lot');
-  assert.equal(new BatchSync(deps({ meminfo: () => '' })).worthIt(16), false, 'unknown: be careful');
+  assert.equal(new BatchSync(deps({ meminfo: () => busy })).worthIt(16, '/data'), false, 'another program is writing a lot');
+  assert.equal(new BatchSync(deps({ meminfo: () => '' })).worthIt(16, '/data'), false, 'unknown: be careful');
+  assert.equal(new BatchSync(deps({ fsType: () => FUSE })).worthIt(16, '/media/usb'), false, 'FUSE (ntfs-3g, sshfs): syncfs does not reach the daemon');
+  assert.equal(new BatchSync(deps({ fsType: () => 0x6969 })).worthIt(16, '/mnt/nfs'), false, 'NFS: not on the list');
+  const gone = new BatchSync(deps({ fsType: () => { throw new Error('ENOENT'); } }));
+  assert.equal(gone.worthIt(16, '/nowhere'), false, 'cannot tell: fsync');
+  // The file system is looked at once per folder root.
+  const asked: string[] = [];
+  const counting = new BatchSync(deps({ fsType: (dir) => (asked.push(dir), EXT4) }));
+  counting.worthIt(16, '/a');
+  counting.worthIt(16, '/a');
+  counting.worthIt(16, '/b');
+  assert.deepEqual(asked, ['/a', '/b']);
+  assert.equal(SYNCFS_LIKE_FSYNC.get(EXT4), 'ext2/3/4');
+  assert.equal(SYNCFS_LIKE_FSYNC.has(FUSE), false);
 });
 
 test('the native syncfs flushes a real file system and reports a bad descriptor', { skip: process.platform !== 'linux' && 'syncfs is Linux only' }, async (t) => {
@@ -176,10 +191,20 @@ test('without a batch flush (one file, or none available) files are fsynced one 
   const single = putBatchSync([job(root, 'solo.txt', 'solo')], batch);
   assert.ok('result' in single[0]!);
   assert.equal(calls, 0, 'a single file is fsynced');
-  const none = new BatchSync({ syncfs: null, kernelRelease: '6.1.0', meminfo: () => QUIET_MEMINFO });
+  const none = new BatchSync({ syncfs: null, kernelRelease: '6.1.0', meminfo: () => QUIET_MEMINFO, fsType: () => EXT4 });
   const out = putBatchSync([job(root, 'p.txt', 'p'), job(root, 'q.txt', 'q')], none);
   assert.ok(out.every((o) => 'result' in o));
   assert.equal(fs.readFileSync(path.join(root, 'q.txt'), 'utf8'), 'q');
+});
+
+test('a batch for two folders (maybe two file systems) is fsynced file by file, not flushed once', async () => {
+  const one = await tmpRoot();
+  const two = await tmpRoot();
+  let calls = 0;
+  const out = putBatchSync([job(one, 'a.txt', 'a'), job(two, 'b.txt', 'b'), job(one, 'c.txt', 'c')], batchSyncWith(() => ++calls && 0));
+  assert.ok(out.every((o) => 'result' in o));
+  assert.equal(calls, 0);
+  assert.equal(fs.readFileSync(path.join(two, 'b.txt'), 'utf8'), 'b');
 });
 
 test('a file to be archived first is left complete and durable for the caller to rename', async () => {
@@ -194,4 +219,12 @@ test('a file to be archived first is left complete and durable for the caller to
   assert.ok('result' in o && o.result.tempAbs);
   assert.equal(fs.readFileSync(o.result.tempAbs, 'utf8'), 'v2');
   assert.equal(fs.readFileSync(path.join(root, 'doc.txt'), 'utf8'), 'v1');
+});
+
+test('with the real flush (syncfs here when built and on a listed file system, else fsync), a batch lands', async () => {
+  const root = await tmpRoot();
+  const out = putBatchSync([job(root, 'r1.txt', 'one'), job(root, 'd/r2.txt', 'two'), job(root, 'e/r3.txt', 'three')]);
+  assert.ok(out.every((o) => 'result' in o), JSON.stringify(out));
+  assert.equal(fs.readFileSync(path.join(root, 'e', 'r3.txt'), 'utf8'), 'three');
+  assert.deepEqual(tempsIn(root), []);
 });

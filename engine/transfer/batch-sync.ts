@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import { nativeModule } from '../util/native-module.js';
 
@@ -17,6 +17,11 @@ import { nativeModule } from '../util/native-module.js';
  * It is used only where that guarantee holds and the cost stays bounded:
  * - Linux with the native module (engine/native/syncfs.c), on kernel 5.8 or later: older
  *   kernels' syncfs does not report write-back errors, and fsync does;
+ * - on the local file systems whose syncfs writes everything fsync would (SYNCFS_LIKE_FSYNC:
+ *   ext4, XFS, Btrfs, F2FS, ZFS, tmpfs). Not FUSE (NTFS and exFAT drives, sshfs): there a
+ *   syncfs does not ask the file system's daemon to flush, an fsync does; nor network file
+ *   systems, nor anything not on the list;
+ * - all files of the batch in one folder tree (one syncfs covers one file system);
  * - at least two files (for one, fsync is the same work);
  * - little else waiting to be written on the machine (Dirty + Writeback in /proc/meminfo
  *   under DIRTY_LIMIT): syncfs writes out everything on the file system, so while another
@@ -25,6 +30,16 @@ import { nativeModule } from '../util/native-module.js';
  */
 export const DIRTY_LIMIT = 32 * 1024 * 1024;
 const MIN_FILES = 2;
+
+/** statfs f_type of the file systems where syncfs is as good as an fsync of each file. */
+export const SYNCFS_LIKE_FSYNC: ReadonlyMap<number, string> = new Map([
+  [0xef53, 'ext2/3/4'],
+  [0x58465342, 'xfs'],
+  [0x9123683e, 'btrfs'],
+  [0xf2f52010, 'f2fs'],
+  [0x2fc12fc1, 'zfs'],
+  [0x01021994, 'tmpfs'],
+]);
 
 type SyncFs = (fd: number) => number;
 
@@ -57,22 +72,32 @@ export interface BatchSyncDeps {
   syncfs: SyncFs | null;
   kernelRelease: string;
   meminfo: () => string;
+  /** statfs f_type of the file system holding `dir` (throws if it cannot tell). */
+  fsType: (dir: string) => number;
 }
 
 const realDeps = (): BatchSyncDeps => ({
   syncfs: process.platform === 'linux' && typeof nativeModule?.syncfs === 'function' ? nativeModule.syncfs : null,
   kernelRelease: os.release(),
   meminfo: readMeminfo,
+  fsType: (dir) => statfsSync(dir).type,
 });
+
+/** Folder roots whose file system was looked at, at most this many remembered. */
+const MAX_ROOTS = 64;
 
 /** Flushes batches with syncfs where that is safe and cheap (see above). */
 export class BatchSync {
   private readonly syncfs: SyncFs | null;
   private readonly meminfo: () => string;
+  private readonly fsType: (dir: string) => number;
+  /** Folder root -> whether its file system is on SYNCFS_LIKE_FSYNC. */
+  private readonly roots = new Map<string, boolean>();
 
   constructor(deps: BatchSyncDeps = realDeps()) {
     this.syncfs = deps.syncfs && kernelReportsSyncfsErrors(deps.kernelRelease) ? deps.syncfs : null;
     this.meminfo = deps.meminfo;
+    this.fsType = deps.fsType;
   }
 
   /** Whether this machine can flush batches at all (tests, logs). */
@@ -80,11 +105,28 @@ export class BatchSync {
     return this.syncfs !== null;
   }
 
-  /** Should a batch of `files` files be flushed with one syncfs right now? */
-  worthIt(files: number): boolean {
-    if (!this.syncfs || files < MIN_FILES) return false;
+  /**
+   * Should `files` files, all inside the folder `root` (its folder tree is on one file
+   * system: the engine never follows links out of it), be flushed with one syncfs now?
+   */
+  worthIt(files: number, root: string): boolean {
+    if (!this.syncfs || files < MIN_FILES || !this.syncfsLikeFsync(root)) return false;
     const pending = pendingWriteBytes(this.meminfo());
     return pending !== null && pending < DIRTY_LIMIT;
+  }
+
+  private syncfsLikeFsync(root: string): boolean {
+    let ok = this.roots.get(root);
+    if (ok === undefined) {
+      try {
+        ok = SYNCFS_LIKE_FSYNC.has(this.fsType(root));
+      } catch {
+        ok = false;
+      }
+      if (this.roots.size >= MAX_ROOTS) this.roots.clear();
+      this.roots.set(root, ok);
+    }
+    return ok;
   }
 
   /**

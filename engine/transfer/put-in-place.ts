@@ -144,7 +144,7 @@ export function putBatchSync(jobs: readonly PutJob[], batchSync: BatchSync = def
     if (files) files.push(i);
     else dirs.set(dir, [i]);
   });
-  syncFolders(dirs, out, batchSync);
+  syncFolders(dirs, out, jobs, batchSync);
   return out;
 }
 
@@ -152,8 +152,9 @@ export function putBatchSync(jobs: readonly PutJob[], batchSync: BatchSync = def
  * Make the renames durable: fsync each folder, or, for several folders, flush them in one
  * syncfs like the temps. A folder that fails fails the files renamed into it.
  */
-function syncFolders(dirs: Map<string, number[]>, out: PutOutcome[], batchSync: BatchSync): void {
-  if (dirs.size >= 2 && batchSync.worthIt(dirs.size)) {
+function syncFolders(dirs: Map<string, number[]>, out: PutOutcome[], jobs: readonly PutJob[], batchSync: BatchSync): void {
+  const root = oneRoot([...dirs.values()].map((which) => jobs[which[0]!]!.root));
+  if (dirs.size >= 2 && root !== null && batchSync.worthIt(dirs.size, root)) {
     const first = dirs.keys().next().value as string;
     try {
       withDirFd(first, (fd) => batchSync.flush(fd));
@@ -174,6 +175,12 @@ function syncFolders(dirs: Map<string, number[]>, out: PutOutcome[], batchSync: 
   }
 }
 
+/** The one folder root all of `roots` are, or null (none, or several: several file systems, maybe). */
+function oneRoot(roots: readonly string[]): string | null {
+  if (roots.length === 0) return null;
+  return roots.every((r) => r === roots[0]) ? roots[0]! : null;
+}
+
 function withDirFd(dir: string, use: (fd: number) => void): void {
   const fd = openSync(dir, 'r');
   try {
@@ -190,7 +197,8 @@ function withDirFd(dir: string, use: (fd: number) => void): void {
  */
 function makeDurable(staged: Array<Staged | null>, out: PutOutcome[], batchSync: BatchSync): void {
   const live = staged.filter((s): s is Staged => s !== null);
-  if (batchSync.worthIt(live.length)) {
+  const root = oneRoot(live.map((s) => s.job.root));
+  if (root !== null && batchSync.worthIt(live.length, root)) {
     try {
       batchSync.flush(live[0]!.fd);
       return;
