@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MAX_CHUNKS, MAX_FILE_SIZE, encodeRecord, signRecord, type FileRecord } from '../engine/model/record.js';
+import { frameSizeFromHeader } from '../engine/protocol/frames.js';
 import type { Message } from '../engine/protocol/messages.js';
 import { MAX_DATA, MAX_INDEX_RECORDS, PROTOCOL_VERSION } from '../engine/protocol/types.js';
 import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
@@ -127,9 +128,31 @@ describe('hostile peers against a real engine', () => {
     }
     {
       const spy = await SpyPeer.connect(a!.port);
-      spy.writeRaw(crypto.randomBytes(64 * 1024));
+      let garbage = crypto.randomBytes(64 * 1024);
+      // About one draw in 150 starts with a plausible header of a frame longer than what is
+      // sent (up to MAX_FRAME): A then rightly waits for the rest. Send it, so that the frame's
+      // tag is what fails, whatever the draw.
+      let need = 0;
+      try {
+        need = frameSizeFromHeader(garbage.readUInt32BE(0), false);
+      } catch {
+        // the header alone is refused
+      }
+      if (need > garbage.length) garbage = Buffer.concat([garbage, crypto.randomBytes(need - garbage.length)]);
+      spy.writeRaw(garbage);
       assert.ok(await spy.ended(5000), 'A closed after random bytes in place of frames');
       assert.ok(['FRAME_TOO_LARGE', 'PROTOCOL_ERROR'].includes(spy.lastError()?.code ?? ''), spy.lastError()?.code);
+      spy.destroy();
+    }
+    {
+      // A plausible bulk frame of 300 KiB, all of it random: its tag fails once it is whole.
+      const spy = await SpyPeer.connect(a!.port);
+      const word = (0x4000_0000 | (5 << 24) | (300 * 1024)) >>> 0;
+      const frame = crypto.randomBytes(frameSizeFromHeader(word, false));
+      frame.writeUInt32BE(word, 0);
+      spy.writeRaw(frame);
+      assert.ok(await spy.ended(5000), 'A closed after a forged bulk frame');
+      assert.equal(spy.lastError()?.code, 'PROTOCOL_ERROR');
       spy.destroy();
     }
     assert.ok(process.memoryUsage().arrayBuffers - memBefore < 64 * 1024 * 1024, 'no allocation of the announced size');
