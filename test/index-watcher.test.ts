@@ -108,36 +108,11 @@ test('a folder created while files keep landing beside it is still watched (re-r
   }
 });
 
-test('a pile of events read in one go (this thread was busy while they queued up, as before the OS queue overflows): one rescan request, once quiet', async () => {
-  const base = await tempDir();
-  const root = path.join(base, 'folder');
-  await fs.mkdir(root);
-  // Thresholds scaled down: 300 events in one turn of the event loop stand for half of inotify's queue.
-  const w = new FolderWatcher({ root, rules: IgnoreRules.parse(''), burstEvents: 300, burstQuietMs: 300 });
-  let lost = 0;
-  const seen: string[] = [];
-  w.on('eventsMayBeLost', () => lost++);
-  w.on('change', (p) => seen.push(p));
-  await w.start();
-  try {
-    // A few changes are no burst.
-    for (let i = 0; i < 5; i++) await fs.writeFile(path.join(root, `calm${i}.txt`), 'x');
-    await waitFor(() => seen.includes('calm4.txt'), 2000, 'the calm files');
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(lost, 0, 'five files are no burst');
-    // 400 files (two events each) written while this thread reads no events: they all
-    // come in the next turn.
-    for (let i = 0; i < 400; i++) writeFileSync(path.join(root, `burst${i}.txt`), 'x');
-    await waitFor(() => lost > 0, 3000, 'the rescan request');
-    await new Promise((r) => setTimeout(r, 600));
-    assert.equal(lost, 1, 'one request per burst');
-  } finally {
-    await w.close();
-    await removeDir(base);
-  }
-});
-
-test('many events read as they come are no burst, however fast they arrive (a download landing makes tens of thousands)', async () => {
+/**
+ * An empty watched folder with the overflow thresholds scaled down: 300 events in one turn
+ * of the event loop stand for half of inotify's queue. Counts rescan requests and paths seen.
+ */
+async function burstSetup() {
   const base = await tempDir();
   const root = path.join(base, 'folder');
   await fs.mkdir(root);
@@ -147,17 +122,48 @@ test('many events read as they come are no burst, however fast they arrive (a do
   w.on('eventsMayBeLost', () => lost++);
   w.on('change', (p) => seen.add(p));
   await w.start();
+  return {
+    root,
+    seen,
+    lost: () => lost,
+    done: async () => {
+      await w.close();
+      await removeDir(base);
+    },
+  };
+}
+
+test('a pile of events read in one go (this thread was busy while they queued up, as before the OS queue overflows): one rescan request, once quiet', async () => {
+  const t = await burstSetup();
+  try {
+    // A few changes are no burst.
+    for (let i = 0; i < 5; i++) await fs.writeFile(path.join(t.root, `calm${i}.txt`), 'x');
+    await waitFor(() => t.seen.has('calm4.txt'), 2000, 'the calm files');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(t.lost(), 0, 'five files are no burst');
+    // 400 files (two events each) written while this thread reads no events: they all
+    // come in the next turn.
+    for (let i = 0; i < 400; i++) writeFileSync(path.join(t.root, `burst${i}.txt`), 'x');
+    await waitFor(() => t.lost() > 0, 3000, 'the rescan request');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(t.lost(), 1, 'one request per burst');
+  } finally {
+    await t.done();
+  }
+});
+
+test('many events read as they come are no burst, however fast they arrive (a download landing makes tens of thousands)', async () => {
+  const t = await burstSetup();
   try {
     // The same 400 files, each written with this thread free to read events in between:
     // more than 300 events within a second, never 300 in one turn.
-    for (let i = 0; i < 400; i++) await fs.writeFile(path.join(root, `f${i}.txt`), 'x');
-    await waitFor(() => seen.has('f399.txt'), 3000, 'the last file');
+    for (let i = 0; i < 400; i++) await fs.writeFile(path.join(t.root, `f${i}.txt`), 'x');
+    await waitFor(() => t.seen.has('f399.txt'), 3000, 'the last file');
     await new Promise((r) => setTimeout(r, 800)); // longer than the quiet time
-    assert.equal(lost, 0, 'no rescan: nothing can have been dropped');
-    assert.equal(seen.size, 400);
+    assert.equal(t.lost(), 0, 'no rescan: nothing can have been dropped');
+    assert.equal(t.seen.size, 400);
   } finally {
-    await w.close();
-    await removeDir(base);
+    await t.done();
   }
 });
 

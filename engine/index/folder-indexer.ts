@@ -22,11 +22,6 @@ export interface FolderIndexerOptions {
   onWarning?: (warning: ScanWarning | ShoalError) => void;
 }
 
-/**
- * The index side of one folder as the folder model uses it (Indexer in model/host.ts):
- * full scans, single-path scans after watcher events, `.SyncIgnore` rules and the watcher.
- * Rules start as the built-ins; the model calls reloadIgnores() before its first scan.
- */
 /** Entries looked at by holdsUserEntries before it gives up (a folder of only our own names). */
 const LOOK_AT_MOST = 16;
 
@@ -48,6 +43,11 @@ async function holdsUserEntries(root: string): Promise<boolean> {
   }
 }
 
+/**
+ * The index side of one folder as the folder model uses it (Indexer in model/host.ts):
+ * full scans, single-path scans after watcher events, `.SyncIgnore` rules and the watcher.
+ * Rules start as the built-ins; the model calls reloadIgnores() before its first scan.
+ */
 export class FolderIndexer implements Indexer {
   private rules: IgnoreRules = IgnoreRules.parse('');
   private watcher: FolderWatcher | null = null;

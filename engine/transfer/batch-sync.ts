@@ -1,5 +1,6 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import { nativeModule } from '../util/native-module.js';
 
 /**
@@ -142,6 +143,6 @@ export class BatchSync {
 
 /** An Error shaped like Node's own for a failed system call (code 'EIO', errno 5, ...). */
 function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
-  const code = Object.entries(os.constants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`;
+  const code = getSystemErrorName(-errno);
   return Object.assign(new Error(`${code}: ${syscall} failed`), { code, errno: -errno, syscall });
 }
