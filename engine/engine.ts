@@ -52,6 +52,12 @@ const LOW_PRIORITY_NICE = 10;
  */
 export class Engine implements DaemonEngine {
   readonly folders = new Map<string, SyncFolder>();
+  /**
+   * The folders peers may join and LAN discovery announces: those whose start() finished.
+   * A folder still loading its index must not meet a peer: it would send that peer an
+   * empty "complete" index, and the peer's records would race the load.
+   */
+  private readonly openToPeers = new Map<string, SyncFolder>();
   readonly secretsById = new Map<string, string>();
   readonly identity: DeviceIdentity;
   readonly settings: SettingsStore;
@@ -117,11 +123,11 @@ export class Engine implements DaemonEngine {
       plainLan: () => !this.prefs.lan_encrypt_data,
       limiter: (lan) => (lan && !this.prefs.rate_limit_local_peers ? undefined : { up: this.up, down: this.down }),
       bufferSizes: () => ({ sendBufSize: this.prefs.send_buf_size, recvBufSize: this.prefs.recv_buf_size }),
-      folders: () => this.folders,
+      folders: () => this.openToPeers,
       emit: (e, p) => this.emit(e, p),
       log: opts.log,
     });
-    this.finder = new PeerFinder({ deviceId: this.identity.id, peers: this.peers, folders: () => this.folders.values(), lan: opts.lan, log: opts.log });
+    this.finder = new PeerFinder({ deviceId: this.identity.id, peers: this.peers, folders: () => this.openToPeers.values(), lan: opts.lan, log: opts.log });
     this.pendingFolders = eff.folders;
   }
 
@@ -201,6 +207,7 @@ export class Engine implements DaemonEngine {
     this.folders.set(keys.folderIdHex, folder);
     this.secretsById.set(keys.folderIdHex, f.secret);
     await folder.start();
+    if (this.folders.get(keys.folderIdHex) === folder) this.openToPeers.set(keys.folderIdHex, folder);
     await this.finder.refreshLan();
     this.finder.dialFolderHosts(folder);
     return folder;
@@ -208,6 +215,7 @@ export class Engine implements DaemonEngine {
 
   async closeFolder(folder: SyncFolder): Promise<void> {
     this.folders.delete(folder.id);
+    this.openToPeers.delete(folder.id);
     this.secretsById.delete(folder.id);
     this.peers.folderRemoved(folder.id);
     await this.finder.refreshLan();
