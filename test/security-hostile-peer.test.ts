@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAX_CHUNKS, MAX_FILE_SIZE, encodeRecord, signRecord, type FileRecord } from '../engine/model/record.js';
+import { MAX_CHUNKS, MAX_FILE_SIZE, encodeRecord, encodeWireRecord, signRecord, type FileRecord } from '../engine/model/record.js';
 import { frameSizeFromHeader } from '../engine/protocol/frames.js';
 import type { Message } from '../engine/protocol/messages.js';
 import { MAX_DATA, MAX_INDEX_RECORDS, PROTOCOL_VERSION } from '../engine/protocol/types.js';
@@ -19,6 +19,11 @@ import { SpyPeer, delay, rawIndex, rawRecord, rawRequest, walk } from './helpers
  */
 
 type IndexMsg = Extract<Message, { type: 'index' }>;
+
+/** A record whose chunk list is to travel as a splice (its fields are never checked that far). */
+function spliceable(rel: string, kind: FileRecord['kind']): FileRecord {
+  return { path: rel, kind, size: 300_000, mtimeMs: 0, mode: 0o644, chunks: [], deleted: false, version: [['FORGER', 1]], changedAt: Date.now(), origin: 'FORGER', sig: Buffer.alloc(64) };
+}
 
 describe('hostile peers against a real engine', () => {
   const root = tempDir('shoal-sec-hostile-');
@@ -250,6 +255,9 @@ describe('hostile peers against a real engine', () => {
       ['a chunk larger than MAX_DATA', rawRecord({ path: 'x.bin', size: MAX_DATA + 1, chunks: [{ hash: chunk.hash, size: MAX_DATA + 1 }] })],
       ['a directory with chunks', rawRecord({ path: 'x', kind: 1, size: 1000, chunks: [chunk] })],
       ['an unknown kind', rawRecord({ path: 'x', kind: 7 as 0 })],
+      // A big file's chunk list sent as a change (protocol/chunk-splice.ts) to a list never sent.
+      ['a chunk list change with no list before it', encodeWireRecord(spliceable('x.bin', 'file'), { head: 3, tail: 0, mid: [] })],
+      ['a chunk list change of a directory', encodeWireRecord(spliceable('x', 'dir'), { head: 0, tail: 0, mid: [] })],
     ];
     for (const [what, rec] of absurd) {
       await expectClosedBy(what, ['PROTOCOL_ERROR'], (spy) => spy.frame(rawIndex(keys.folderId, [rec])));

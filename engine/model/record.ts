@@ -51,12 +51,27 @@ const MAX_DEVICE_ID = 64;
 
 const KIND_CODES: Record<EntryKind, number> = { file: 0, dir: 1 };
 
-/** Record format bytes: 1 a record, 2 a preview (the flag is part of what is signed). */
+/**
+ * Record format bytes: 1 a record, 2 a preview (the flag is part of what is signed); on the
+ * wire only, 3 and 4 are the same with the chunk list as a ChunkSplice.
+ */
 const FORMAT_RECORD = 1;
 const FORMAT_PREVIEW = 2;
+const FORMAT_RECORD_SPLICE = 3;
+const FORMAT_PREVIEW_SPLICE = 4;
 
-function writeBody(w: Writer, r: FileRecord): void {
-  w.u8(r.preview ? FORMAT_PREVIEW : FORMAT_RECORD);
+/**
+ * A chunk list on the wire as a change to the last one sent for that path on that connection
+ * (protocol/chunk-splice.ts): keep the first `head` and last `tail` chunks, `mid` between.
+ */
+export interface ChunkSplice {
+  head: number;
+  tail: number;
+  mid: ChunkRef[];
+}
+
+function writeHeader(w: Writer, r: FileRecord, format: number): void {
+  w.u8(format);
   w.str(r.path);
   w.u8(KIND_CODES[r.kind]);
   w.uint(r.size);
@@ -67,25 +82,71 @@ function writeBody(w: Writer, r: FileRecord): void {
   w.str(r.origin);
   w.uint(r.version.length);
   for (const [id, c] of r.version) w.str(id).uint(c);
-  w.uint(r.chunks.length);
-  for (const c of r.chunks) w.raw(c.hash).uint(c.size);
 }
 
-export function writeRecord(w: Writer, r: FileRecord): void {
-  writeBody(w, r);
+function writeChunks(w: Writer, chunks: readonly ChunkRef[]): void {
+  w.uint(chunks.length);
+  for (const c of chunks) w.raw(c.hash).uint(c.size);
+}
+
+function writeBody(w: Writer, r: FileRecord): void {
+  writeHeader(w, r, r.preview ? FORMAT_PREVIEW : FORMAT_RECORD);
+  writeChunks(w, r.chunks);
+}
+
+/** A record as stored and sent; with a splice, its chunk list as that change (wire only). */
+export function writeRecord(w: Writer, r: FileRecord, splice?: ChunkSplice | null): void {
+  if (splice) {
+    writeHeader(w, r, r.preview ? FORMAT_PREVIEW_SPLICE : FORMAT_RECORD_SPLICE);
+    w.uint(splice.head).uint(splice.tail);
+    writeChunks(w, splice.mid);
+  } else writeBody(w, r);
   w.raw(r.sig);
 }
 
 export function encodeRecord(r: FileRecord): Buffer {
-  const w = new Writer(64 + r.path.length + r.chunks.length * 36);
-  writeRecord(w, r);
+  return encodeWireRecord(r, null);
+}
+
+/** encodeRecord, or with its chunk list as a splice (readWireRecord reads both). */
+export function encodeWireRecord(r: FileRecord, splice: ChunkSplice | null | undefined): Buffer {
+  const w = new Writer(64 + r.path.length + (splice ? splice.mid.length : r.chunks.length) * 36);
+  writeRecord(w, r, splice);
   return w.finish();
 }
 
-/** Read and validate one record from untrusted bytes (signature is checked separately). */
+/** Read and validate one stored record from untrusted bytes (signature is checked separately). */
 export function readRecord(rd: Reader): FileRecord {
+  const { record, splice } = readWireRecord(rd);
+  if (splice) throw new ShoalError('PROTOCOL_ERROR', 'A chunk list change is not a record');
+  return record;
+}
+
+function readChunks(rd: Reader): { chunks: ChunkRef[]; total: number } {
+  const nc = rd.uint();
+  if (nc > MAX_CHUNKS) throw new ShoalError('PROTOCOL_ERROR', 'Too many chunks');
+  const chunks: ChunkRef[] = new Array(nc);
+  let total = 0;
+  for (let i = 0; i < nc; i++) {
+    const hash = Buffer.from(rd.raw(HASH_BYTES));
+    const csize = rd.uint();
+    if (csize === 0 || csize > MAX_CHUNK_SIZE) throw new ShoalError('PROTOCOL_ERROR', 'Bad chunk size');
+    total += csize;
+    chunks[i] = { hash, size: csize };
+  }
+  return { chunks, total };
+}
+
+/**
+ * Read and validate one record as a peer sent it: with a splice, its `chunks` are empty
+ * until the receiving link applies the splice (ChunkLists.incoming), which also checks
+ * that their sizes add up to the file size.
+ */
+export function readWireRecord(rd: Reader): { record: FileRecord; splice: ChunkSplice | null } {
   const format = rd.u8();
-  if (format !== FORMAT_RECORD && format !== FORMAT_PREVIEW) throw new ShoalError('PROTOCOL_ERROR', `Unknown record format ${format}`);
+  if (format < FORMAT_RECORD || format > FORMAT_PREVIEW_SPLICE) throw new ShoalError('PROTOCOL_ERROR', `Unknown record format ${format}`);
+  const spliced = format === FORMAT_RECORD_SPLICE || format === FORMAT_PREVIEW_SPLICE;
+  const preview = format === FORMAT_PREVIEW || format === FORMAT_PREVIEW_SPLICE;
   const path = checkRelPath(rd.str(4096));
   const kindCode = rd.u8();
   const kind: EntryKind | undefined = kindCode === 0 ? 'file' : kindCode === 1 ? 'dir' : undefined;
@@ -101,27 +162,28 @@ export function readRecord(rd: Reader): FileRecord {
   if (nv > MAX_VERSION_ENTRIES) throw new ShoalError('PROTOCOL_ERROR', 'Version vector is too long');
   const version: Array<[string, number]> = [];
   for (let i = 0; i < nv; i++) version.push([rd.str(MAX_DEVICE_ID), rd.uint()]);
-  const nc = rd.uint();
-  if (nc > MAX_CHUNKS) throw new ShoalError('PROTOCOL_ERROR', 'Too many chunks');
-  const chunks: ChunkRef[] = new Array(nc);
-  let total = 0;
-  for (let i = 0; i < nc; i++) {
-    const hash = Buffer.from(rd.raw(HASH_BYTES));
-    const csize = rd.uint();
-    if (csize === 0 || csize > MAX_CHUNK_SIZE) throw new ShoalError('PROTOCOL_ERROR', 'Bad chunk size');
-    total += csize;
-    chunks[i] = { hash, size: csize };
+  let splice: ChunkSplice | null = null;
+  let chunks: ChunkRef[] = [];
+  if (spliced) {
+    if (kind !== 'file' || deleted) throw new ShoalError('PROTOCOL_ERROR', 'Only a file has a chunk list to change');
+    const head = rd.uint();
+    const tail = rd.uint();
+    if (head > MAX_CHUNKS || tail > MAX_CHUNKS) throw new ShoalError('PROTOCOL_ERROR', 'Too many chunks');
+    splice = { head, tail, mid: readChunks(rd).chunks };
+  } else {
+    const read = readChunks(rd);
+    chunks = read.chunks;
+    if (kind === 'file' && !deleted && read.total !== size) {
+      throw new ShoalError('PROTOCOL_ERROR', 'Chunk sizes do not add up to the file size');
+    }
+    if ((kind === 'dir' || deleted) && chunks.length !== 0) throw new ShoalError('PROTOCOL_ERROR', 'Directories and deletions have no chunks');
   }
-  if (kind === 'file' && !deleted && total !== size) {
-    throw new ShoalError('PROTOCOL_ERROR', 'Chunk sizes do not add up to the file size');
-  }
-  if ((kind === 'dir' || deleted) && nc !== 0) throw new ShoalError('PROTOCOL_ERROR', 'Directories and deletions have no chunks');
   const sig = Buffer.from(rd.raw(SIG_BYTES));
-  if (format === FORMAT_PREVIEW) {
+  if (preview) {
     if (kind !== 'file' || deleted) throw new ShoalError('PROTOCOL_ERROR', 'A preview is of a file being indexed');
-    return { path, kind, size, mtimeMs, mode, chunks, deleted, version, changedAt, origin, sig, preview: true };
+    return { record: { path, kind, size, mtimeMs, mode, chunks, deleted, version, changedAt, origin, sig, preview: true }, splice };
   }
-  return { path, kind, size, mtimeMs, mode, chunks, deleted, version, changedAt, origin, sig };
+  return { record: { path, kind, size, mtimeMs, mode, chunks, deleted, version, changedAt, origin, sig }, splice };
 }
 
 export function decodeRecord(buf: Buffer): FileRecord {

@@ -3,6 +3,7 @@ import type { ChunkRequest, PeerLink } from '../model/peer-link.js';
 import type { FileRecord } from '../model/record.js';
 import type { Message, RequestMsg } from '../protocol/messages.js';
 import type { PeerConnection } from '../protocol/connection.js';
+import { ChunkLists } from '../protocol/chunk-splice.js';
 import { membershipProof, verifyMembershipProof } from '../secrets/secret.js';
 import type { SyncFolder } from '../model/folder.js';
 
@@ -98,6 +99,7 @@ export class PeerSession {
       case 'index': {
         const link = this.joined.get(msg.folderId.toString('hex'));
         if (!link) throw new ShoalError('PROTOCOL_ERROR', 'Index for a folder that is not shared on this connection');
+        link.received.incomingAll(msg.records, msg.splices);
         const wait = link.folder.onIndex(this.id, msg.records, msg.complete);
         if (wait) this.pauseUntil(wait);
         return;
@@ -283,6 +285,10 @@ export class PeerSession {
 
 /** The PeerLink one folder sees for one connected device. */
 export class FolderLink implements PeerLink {
+  /** Big files' chunk lists as last sent and received on this link (chunk-splice.ts). */
+  private readonly sent = new ChunkLists();
+  readonly received = new ChunkLists();
+
   constructor(private readonly session: PeerSession, readonly folder: SyncFolder) {}
 
   get id(): string {
@@ -309,7 +315,8 @@ export class FolderLink implements PeerLink {
 
   sendIndex(records: FileRecord[], complete: boolean): void {
     if (this.session.closed) return;
-    this.session.conn.send({ type: 'index', folderId: this.folder.keys.folderId, records, complete });
+    const splices = records.map((r) => this.sent.outgoing(r));
+    this.session.conn.send({ type: 'index', folderId: this.folder.keys.folderId, records, complete, splices });
   }
 
   request(req: ChunkRequest): Promise<Buffer> {

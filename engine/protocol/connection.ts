@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { ShoalError, isProgrammerError } from '../errors.js';
-import type { FileRecord } from '../model/record.js';
+import type { ChunkSplice, FileRecord } from '../model/record.js';
 import { deviceIdOf, type DeviceIdentity } from '../secrets/device.js';
 import { dial } from './dial.js';
 import { outgoingData } from './outgoing-data.js';
@@ -167,7 +167,7 @@ export class PeerConnection {
    */
   send(msg: Message): boolean {
     if (msg.type === 'data') return this.sendData(msg.id, msg.bytes);
-    if (msg.type === 'index') return this.sendIndex(msg.folderId, msg.records, msg.complete);
+    if (msg.type === 'index') return this.sendIndex(msg.folderId, msg.records, msg.complete, msg.splices);
     if (this.reason) return false;
     return this.writer.write([encodeMessage(msg)]);
   }
@@ -197,10 +197,10 @@ export class PeerConnection {
   }
 
   /** Send an index of any size as several `index` messages (see encodeIndex). */
-  sendIndex(folderId: Buffer, records: readonly FileRecord[], complete: boolean): boolean {
+  sendIndex(folderId: Buffer, records: readonly FileRecord[], complete: boolean, splices?: ReadonlyArray<ChunkSplice | null>): boolean {
     if (this.reason) return false;
     let ok = true;
-    for (const payload of encodeIndex(folderId, records, complete)) {
+    for (const payload of encodeIndex(folderId, records, complete, splices)) {
       if (this.reason) return false;
       ok = this.writer.write([payload]);
     }

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import { ShoalError } from '../errors.js';
 import { checkRelPath } from '../model/paths.js';
-import { HASH_BYTES, MAX_FILE_SIZE, encodeRecord, readRecord, type FileRecord } from '../model/record.js';
+import { HASH_BYTES, MAX_FILE_SIZE, encodeWireRecord, readWireRecord, type ChunkSplice, type FileRecord } from '../model/record.js';
 import { Reader, Writer } from '../util/codec.js';
 import { MAX_DATA, MAX_FRAME, MAX_INDEX_RECORDS } from './types.js';
 
@@ -30,6 +30,12 @@ export interface IndexMsg {
   records: FileRecord[];
   /** The initial full index has now been sent. */
   complete: boolean;
+  /**
+   * Per record, its chunk list as a change to the last one sent for that path on this
+   * connection (protocol/chunk-splice.ts), or null: sent whole. Absent: all whole. A
+   * received record with a splice has empty `chunks` until the link applies it.
+   */
+  splices?: Array<ChunkSplice | null>;
 }
 export interface RequestMsg {
   type: 'request';
@@ -126,7 +132,7 @@ export function encodeMessage(m: Message): Buffer {
     case 'index':
       if (m.records.length > MAX_INDEX_RECORDS) throw new RangeError('Too many records for one index message; use splitIndex');
       w.raw(fixed(m.folderId, FOLDER_ID_BYTES, 'folderId')).bool(m.complete).uint(m.records.length);
-      for (const r of m.records) w.raw(encodeRecord(r));
+      m.records.forEach((r, i) => w.raw(encodeWireRecord(r, m.splices?.[i])));
       break;
     case 'request':
       if (m.size < 1 || m.size > MAX_DATA) throw new RangeError(`Request size must be 1..${MAX_DATA}`);
@@ -193,8 +199,13 @@ export function decodeMessage(payload: Buffer): Message {
         throw new ShoalError('PROTOCOL_ERROR', `Index message claims ${n} records`);
       }
       const records: FileRecord[] = [];
-      for (let i = 0; i < n; i++) records.push(readRecord(rd));
-      m = { type: 'index', folderId, records, complete };
+      const splices: Array<ChunkSplice | null> = [];
+      for (let i = 0; i < n; i++) {
+        const { record, splice } = readWireRecord(rd);
+        records.push(record);
+        splices.push(splice);
+      }
+      m = splices.some((x) => x !== null) ? { type: 'index', folderId, records, complete, splices } : { type: 'index', folderId, records, complete };
       break;
     }
     case TYPE_CODES.request: {
@@ -236,7 +247,12 @@ export function decodeMessage(payload: Buffer): Message {
  * records and one frame each; only the last carries `complete`. A single record too big
  * for a frame (a file of millions of chunks) throws FRAME_TOO_LARGE.
  */
-export function encodeIndex(folderId: Buffer, records: readonly FileRecord[], complete: boolean): Buffer[] {
+export function encodeIndex(
+  folderId: Buffer,
+  records: readonly FileRecord[],
+  complete: boolean,
+  splices?: ReadonlyArray<ChunkSplice | null>,
+): Buffer[] {
   fixed(folderId, FOLDER_ID_BYTES, 'folderId');
   const HEAD = 1 + FOLDER_ID_BYTES + 1 + 5;
   const out: Buffer[] = [];
@@ -250,8 +266,9 @@ export function encodeIndex(folderId: Buffer, records: readonly FileRecord[], co
     batch = [];
     size = HEAD;
   };
-  for (const r of records) {
-    const enc = encodeRecord(r);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const enc = encodeWireRecord(r, splices?.[i]);
     if (HEAD + enc.length > MAX_FRAME) {
       throw new ShoalError('FRAME_TOO_LARGE', `The index record of ${r.path} (${enc.length} bytes) does not fit in a frame`);
     }

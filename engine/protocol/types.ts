@@ -4,7 +4,7 @@
  */
 
 /** Bumped when the message set changes incompatibly; sent in `hello`. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Largest `data` payload (one chunk; matches MAX_CHUNK_SIZE in model/record.ts). */
 export const MAX_DATA = 8 * 1024 * 1024;
