@@ -98,24 +98,34 @@ export const engineMethods: Impl = {
       }
       if (r.deleted) continue;
       const synced = isSynced(entry);
+      const download = f.wantsContent(r);
       out.push({
         name: rest,
         type: 'file',
         size: r.size,
         have_pieces: synced ? r.chunks.length : 0,
         total_pieces: r.chunks.length,
-        download: 1,
-        state: entry.localChanged ? 'local_change' : synced ? 'synced' : 'downloading',
+        download: download ? 1 : 0,
+        state: entry.localChanged ? 'local_change' : synced ? 'synced' : download ? 'downloading' : 'not_downloaded',
       });
     }
     for (const d of dirs) out.push({ name: d, type: 'folder', size: 0, have_pieces: 0, total_pieces: 0, download: 1, state: 'synced' });
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   },
 
-  setFilePrefs(e, p) {
-    // Selective sync comes with a later issue; every file is downloaded for now.
-    if (!p.download) throw new ShoalError('BAD_REQUEST', 'Selective sync is not available yet: every file is downloaded.');
-    return engineMethods.getFiles(e, { secret: p.secret, path: p.path.includes('/') ? p.path.slice(0, p.path.lastIndexOf('/')) : undefined });
+  async setFilePrefs(e, p) {
+    const f = e.folderBySecret(p.secret);
+    const rel = checkRelPath(p.path.replace(/\/+$/, ''));
+    if (!f.prefs.selective_sync) {
+      if (!p.download) {
+        throw new ShoalError('BAD_REQUEST', 'This folder downloads every file. Turn on selective sync for it (selective_sync) to choose which files are downloaded.');
+      }
+    } else {
+      const entry = f.entries.get(rel);
+      if (!entry || entry.record.kind !== 'file' || entry.record.deleted) throw new ShoalError('BAD_PATH', `No file ${rel} in this folder.`);
+      await f.chooseFile(entry, p.download);
+    }
+    return engineMethods.getFiles(e, { secret: p.secret, path: rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : undefined });
   },
 
   getFolderPeers(e, p) {
@@ -162,6 +172,7 @@ export const engineMethods: Impl = {
     e.settings.setFolderPrefs(e.secretsById.get(f.id)!, f.root, change);
     if (change.search_lan !== undefined) void e.finder.refreshLan();
     if (change.overwrite_changes && f.readOnly) void f.rescan();
+    if (change.selective_sync !== undefined) f.selectionChanged();
     e.emit('foldersChanged', { reason: 'prefs' });
     return { ...f.prefs };
   },

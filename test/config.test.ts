@@ -64,6 +64,7 @@ describe('config file', () => {
       use_sync_trash: true,
       use_tracker: true,
       overwrite_changes: false,
+      selective_sync: false,
     });
   });
 

@@ -211,7 +211,7 @@ describe('HTTP API: methods and errors', () => {
       ['method=set_prefs&download_limit=-1', /parameter "download_limit" must be a whole number/],
       ['method=set_folder_hosts&secret=x&hosts=a:1,nope', /"nope" is not host:port/],
       [`method=get_folders&secret=${'A'.repeat(4097)}`, /longer than 4096/],
-      ['method=add_folder&dir=/x&selective_sync=1', /selective_sync is not supported yet/],
+      ['method=add_folder&dir=/x&selective_sync=2', /parameter "selective_sync" must be 0 or 1/],
     ];
     for (const [q, problem] of cases) {
       const r = await api(q);
@@ -241,6 +241,9 @@ describe('HTTP API: methods and errors', () => {
     assert.equal(added.error, 0);
     assert.match(added.secret, /^A[A-Z2-7]{32}$/);
     const s = added.secret as string;
+    assert.deepEqual(target.calls.at(-1), { method: 'addFolder', params: { dir: '/data/a' } });
+    assert.equal((await api('method=add_folder&dir=/data/b&selective_sync=1')).error, 0);
+    assert.deepEqual(target.calls.at(-1), { method: 'addFolder', params: { dir: '/data/b', prefs: { selective_sync: true } } });
 
     const folders = await api(`method=get_folders&secret=${s}`);
     assert.equal(folders.length, 1);
@@ -254,6 +257,7 @@ describe('HTTP API: methods and errors', () => {
       use_sync_trash: 1,
       use_tracker: 1,
       overwrite_changes: 0,
+      selective_sync: 0,
     });
     assert.deepEqual(target.calls.at(-1), { method: 'setFolderPrefs', params: { secret: s, prefs: { use_dht: true, search_lan: false } } });
     assert.equal((await api(`method=get_folder_prefs&secret=${s}`)).use_dht, 1);

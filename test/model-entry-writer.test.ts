@@ -22,6 +22,10 @@ class BatchLog implements EntryStore {
     this.batches.push(put.map((e) => [e.record.path, e.record.size]));
   }
   async clear(): Promise<void> {}
+  async getMeta(): Promise<Buffer | undefined> {
+    return undefined;
+  }
+  async setMeta(): Promise<void> {}
 }
 
 const entry = (path: string, size: number): Entry =>

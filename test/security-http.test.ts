@@ -172,7 +172,7 @@ describe('the HTTP API of a real daemon under hostile requests', () => {
       ['a bad A secret', { dir: okDir, secret: 'A!!!!' }, 'BAD_SECRET', /read-write secret/],
       ['a bad B secret', { dir: okDir, secret: 'BAAAA' }, 'BAD_SECRET', /read-only secret/],
       ['an empty dir', { dir: '' }, 'BAD_REQUEST', /dir/],
-      ['selective sync', { dir: okDir, selective_sync: '1' }, 'BAD_REQUEST', /not supported/],
+      ['selective sync neither 0 nor 1', { dir: okDir, selective_sync: 'yes' }, 'BAD_REQUEST', /selective_sync/],
     ];
     for (const [what, params, code, message] of cases) {
       const r = await request(q({ method: 'add_folder', ...params }));

@@ -17,6 +17,12 @@ export interface FolderPrefs {
   use_sync_trash: boolean;
   use_tracker: boolean;
   overwrite_changes: boolean;
+  /**
+   * Download only the files chosen with set_file_prefs (and new versions of those already
+   * here); the rest stay listed without their content. BitTorrent Sync's add_folder
+   * `selective_sync=1`.
+   */
+  selective_sync: boolean;
 }
 
 export interface FolderInfo {
@@ -44,7 +50,8 @@ export interface FileEntry {
   have_pieces: number;
   total_pieces: number;
   download: 0 | 1;
-  state: 'synced' | 'downloading' | 'deleted' | 'ignored' | 'local_change';
+  /** not_downloaded: left out by selective sync (download 0). */
+  state: 'synced' | 'downloading' | 'deleted' | 'ignored' | 'local_change' | 'not_downloaded';
 }
 
 export interface PeerInfo {

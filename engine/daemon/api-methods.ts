@@ -31,8 +31,8 @@ const METHODS: Record<string, ApiMethod> = {
   add_folder: method(
     z.strictObject({ dir: text(), secret: text().optional(), selective_sync: flag().optional() }),
     async (t, p) => {
-      if (p.selective_sync) throw notSupported('selective_sync');
-      const info = await t.call('addFolder', given({ dir: p.dir, secret: p.secret }));
+      const prefs = p.selective_sync === undefined ? undefined : { selective_sync: p.selective_sync };
+      const info = await t.call('addFolder', given({ dir: p.dir, secret: p.secret, prefs }));
       // BTSync returned only { error: 0 }; the secret is added so a caller that let Shoal
       // generate one can learn it.
       return { ...OK, secret: info.secret };

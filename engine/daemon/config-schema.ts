@@ -24,6 +24,7 @@ export const FOLDER_PREF_DEFAULTS: FolderPrefs = {
   use_sync_trash: true,
   use_tracker: true,
   overwrite_changes: false,
+  selective_sync: false,
 };
 export const FOLDER_PREF_KEYS = Object.keys(FOLDER_PREF_DEFAULTS) as (keyof FolderPrefs)[];
 
@@ -35,6 +36,7 @@ export const folderPrefSchemas = {
   use_sync_trash: z.boolean(),
   use_tracker: z.boolean(),
   overwrite_changes: z.boolean(),
+  selective_sync: z.boolean(),
 } satisfies Record<keyof FolderPrefs, z.ZodType>;
 export const partialFolderPrefsSchema = z.strictObject(folderPrefSchemas).partial();
 

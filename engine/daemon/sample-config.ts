@@ -54,6 +54,7 @@ export function sampleConfigText(): string {
       "search_lan": true,
       "use_sync_trash": true,           // keep deleted and replaced files in .SyncArchive
       "overwrite_changes": false,
+      "selective_sync": false,          // download only files chosen with set_file_prefs
       "use_hosts": true,                // connect to known_hosts below
       "known_hosts": ["192.168.1.2:44444"]
     }
@@ -82,7 +83,8 @@ export function sampleConfigText(): string {
     "use_relay_server": true,
     "use_sync_trash": true,
     "use_tracker": true,
-    "overwrite_changes": false
+    "overwrite_changes": false,
+    "selective_sync": false
   }
 }
 `;

@@ -8,6 +8,7 @@ import type { FolderHost, FolderSetup } from './host.js';
 import { LocalChanges } from './local-changes.js';
 import { ChunkLocator } from './locator.js';
 import { checkRootPresent, writeRootMarker } from './root-marker.js';
+import { SelectiveSync } from './selective-sync.js';
 import type { ChunkRequest, PeerLink } from './peer-link.js';
 import { Puller } from './puller.js';
 import { FolderCounts } from './counts.js';
@@ -47,6 +48,8 @@ export class SyncFolder {
   readonly remote: RemoteChanges;
   readonly events: FileEvents;
   readonly uploads = new UploadTracker();
+  /** Which files a selective_sync folder downloads (selective-sync.ts). */
+  readonly selection: SelectiveSync;
   prefs: FolderPrefs;
   knownHosts: string[] = [];
   indexing = false;
@@ -64,6 +67,7 @@ export class SyncFolder {
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
     this.writer = new EntryWriter(this.entries, setup.store, (err) => this.reportError(err));
+    this.selection = new SelectiveSync(setup.store);
     this.prefs = { ...setup.prefs };
     this.events = new FileEvents(host, this);
     this.reader = new ChunkReader(setup.root);
@@ -93,6 +97,7 @@ export class SyncFolder {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.selection.load();
     for (const e of await this.setup.store.load()) {
       this.entries.set(e.record.path, e);
       if (e.disk && !e.disk.deleted && e.disk.kind === 'file') this.locator.addFile(e.disk);
@@ -278,6 +283,26 @@ export class SyncFolder {
     // Stored with its signature from now on (a restart then need not sign it again).
     const e = this.entries.get(r.path);
     if (e && (e.record === r || e.disk === r)) this.markDirty(e);
+  }
+
+  /** Is this record's content to be downloaded here (always, unless selective sync leaves it out)? */
+  wantsContent(r: FileRecord): boolean {
+    return this.selection.wants(this.prefs.selective_sync, r, this.entries.get(r.path));
+  }
+
+  /** set_file_prefs on a selective_sync folder: download a file, or remove it from this device only. */
+  async chooseFile(e: Entry, download: boolean): Promise<void> {
+    await this.selection.choose(e.record.path, download);
+    if (download) this.remote.resumeIfPending(e);
+    else await this.remote.removeLocalCopy(e);
+  }
+
+  /** selective_sync was switched on or off: fetch what is wanted now, stop what no longer is. */
+  selectionChanged(): void {
+    for (const e of this.entries.values()) {
+      if (!this.wantsContent(e.record)) this.puller.forget(e.record.path);
+      else this.remote.resumeIfPending(e);
+    }
   }
 
   // ---- persistence

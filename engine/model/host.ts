@@ -15,6 +15,9 @@ export interface EntryStore {
   load(): Promise<Entry[]>;
   save(put: Entry[]): Promise<void>;
   clear(): Promise<void>;
+  /** Folder-level values beside the entries (selective-sync.ts keeps the chosen files there). */
+  getMeta(key: string): Promise<Buffer | undefined>;
+  setMeta(key: string, value: Buffer): Promise<void>;
 }
 
 export interface FolderHost {

@@ -8,6 +8,8 @@ export function levelEntryStore(store: FolderStore<Entry>): EntryStore {
     load: () => store.load(),
     save: (put) => store.putMany(put),
     clear: () => store.clear(),
+    getMeta: (key) => store.getMeta(key),
+    setMeta: (key, value) => store.setMeta(key, value),
   };
 }
 

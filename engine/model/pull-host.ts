@@ -14,6 +14,8 @@ export interface PullHost {
    * files always are.
    */
   mayPatch(record: FileRecord): boolean;
+  /** Is this file's content to be downloaded at all here (selective sync may leave it out)? */
+  wantsContent(record: FileRecord): boolean;
   /** Connected peers that announced exactly this version of the file. */
   peersHaving(record: FileRecord): PeerLink[];
   /** The state a finalize may replace (what the index says is on disk), or null. */

@@ -41,6 +41,10 @@ export class Puller {
   /** Want this record on disk. A newer want for the same path replaces an older one. */
   want(record: FileRecord): void {
     const p = record.path;
+    if (!this.host.wantsContent(record)) {
+      this.forget(p); // not (or no longer) chosen on a selective_sync folder
+      return;
+    }
     const job = this.jobs.get(p);
     if (job && job.record !== record) {
       // The final record of a preview being downloaded takes that download over.
@@ -69,7 +73,7 @@ export class Puller {
       if (continuesPreview(job, preview)) this.extend(job, preview);
       return;
     }
-    if (this.wanted.has(p) || this.jobs.size >= this.maxActive) return;
+    if (this.wanted.has(p) || this.jobs.size >= this.maxActive || !this.host.wantsContent(preview)) return;
     this.startJob(preview);
     this.previews.arm();
     this.kick();
@@ -80,6 +84,13 @@ export class Puller {
     this.wanted.delete(p);
     const job = this.jobs.get(p);
     if (job) this.stop(job, { keepTemp: true });
+  }
+
+  /** Stop pulling a path and drop its temp (selective sync: the file is no longer wanted here). */
+  forget(p: string): void {
+    this.wanted.delete(p);
+    const job = this.jobs.get(p);
+    if (job) this.stop(job, { keepTemp: false });
   }
 
   /**

@@ -77,6 +77,36 @@ export class RemoteChanges {
     }
   }
 
+  /**
+   * Selective sync, a file unchosen: it leaves this device only. It is archived like any
+   * file the engine removes, and no deletion is recorded or sent (with no disk state, the
+   * watcher's "gone" finds nothing to report), so the other devices keep it.
+   */
+  async removeLocalCopy(e: Entry): Promise<void> {
+    const f = this.f;
+    const rel = e.record.path;
+    f.puller.forget(rel);
+    let failure: unknown = null;
+    await this.guard(rel, async () => {
+      const old = e.disk;
+      if (!old || old.deleted || old.kind !== 'file') return;
+      try {
+        const expectOld = e.stat ? { size: e.stat.size, mtimeMs: e.stat.mtimeMs } : undefined;
+        if (!(await applyDelete(f.root, rel, { kind: 'file', archive: this.archiver(), expectOld, isSynced: () => false }))) return;
+      } catch (err) {
+        failure = err; // changed here since it was indexed, or the disk refused: kept, and the caller is told
+        return;
+      }
+      f.locator.removeFile(old);
+      f.reader.invalidate(rel);
+      e.disk = null;
+      e.stat = null;
+      e.localChanged = false;
+      f.markDirty(e);
+    });
+    if (failure) throw failure;
+  }
+
   /** Read-only folder with overwrite_changes: put the shared version back. */
   restore(e: Entry): void {
     this.f.noteWork();
@@ -252,6 +282,7 @@ export class RemoteChanges {
       root: f.root,
       locator: f.locator,
       peersHaving: (r) => f.peersHaving(r),
+      wantsContent: (r) => f.wantsContent(r),
       // max_file_size_diff_for_patching (BitTorrent Sync): patch from the old version only
       // when the new one differs from it in size by at most this many MB.
       mayPatch: (r) => {
