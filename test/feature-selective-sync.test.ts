@@ -91,6 +91,16 @@ describe('selective sync', () => {
     assert.equal(exists(path.join(dirA, '.SyncArchive')), false, 'nothing was archived on A');
   });
 
+  it('a chosen file renamed on A stays on B under its new name', async () => {
+    fs.renameSync(path.join(dirA, 'sub', 'b.txt'), path.join(dirA, 'sub', 'b2.txt'));
+    await waitFor('B has sub/b2.txt', () => readIf(path.join(dirB, 'sub', 'b2.txt'))?.toString() === 'b v1');
+    await waitFor('sub/b.txt is gone from B', () => !exists(path.join(dirB, 'sub', 'b.txt')));
+    const rows = await filesOnB('sub');
+    assert.equal(rows.get('b2.txt')!.download, 1);
+    assert.equal(rows.get('b2.txt')!.state, 'synced');
+    assert.equal(rows.has('b.txt'), false);
+  });
+
   it('the choice survives a restart; errors are clear', async () => {
     await stopAll([B]);
     B = await startEngine({ name: 'B', storage: storageB });

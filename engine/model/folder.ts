@@ -287,7 +287,7 @@ export class SyncFolder {
 
   /** Is this record's content to be downloaded here (always, unless selective sync leaves it out)? */
   wantsContent(r: FileRecord): boolean {
-    return this.selection.wants(this.prefs.selective_sync, r, this.entries.get(r.path));
+    return this.selection.wants(this.prefs.selective_sync, r, this.entries.get(r.path), (x) => x.chunks.every((c) => this.locator.find(c.hash) !== undefined));
   }
 
   /** set_file_prefs on a selective_sync folder: download a file, or remove it from this device only. */

@@ -41,11 +41,18 @@ export class SelectiveSync {
     return this.chosen.has(path);
   }
 
-  /** Should the content of this record be fetched (given the folder's selective_sync pref)? */
-  wants(selective: boolean, r: FileRecord, e: Entry | undefined): boolean {
+  /**
+   * Should the content of this record be fetched (given the folder's selective_sync pref)?
+   * `contentHere` says whether all of its chunks are on this device already.
+   */
+  wants(selective: boolean, r: FileRecord, e: Entry | undefined, contentHere: (r: FileRecord) => boolean): boolean {
     if (!selective || r.kind !== 'file' || r.deleted || this.chosen.has(r.path)) return true;
-    // A file already on this device keeps getting new versions.
-    return !!e?.disk && !e.disk.deleted;
+    // A file already on this device keeps getting new versions...
+    if (e?.disk && !e.disk.deleted) return true;
+    // ...and one whose content is here already (a file here renamed or copied on another
+    // device) is put in place from it: without this, renaming a chosen file elsewhere
+    // would take it off this device.
+    return r.chunks.length > 0 && contentHere(r);
   }
 
   async choose(path: string, download: boolean): Promise<void> {
