@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ShoalError, isProgrammerError } from '../errors.js';
 import type { FileAssembler } from '../transfer/assembler.js';
-import type { ChunkLocator } from './locator.js';
+import type { ChunkLocator, ChunkSource } from './locator.js';
 import type { ActiveDownload } from './pull-host.js';
 import { RateWindow } from './rate-window.js';
 import { extendsRecord, type FileRecord } from './record.js';
@@ -120,14 +120,63 @@ export interface LocalCopy {
  */
 export function splitLocal(job: Job, indexes: readonly number[], host: PlanHost): LocalCopy[] {
   const local: LocalCopy[] = [];
-  const patchOldVersion = host.mayPatch(job.record);
-  for (const idx of indexes) {
-    const src = host.locator.find(job.record.chunks[idx]!.hash);
-    if (src && (patchOldVersion || src.path !== job.record.path)) {
+  const rec = job.record;
+  const patchOldVersion = host.mayPatch(rec);
+  const found = indexes.map((idx) => host.locator.find(rec.chunks[idx]!.hash));
+  const ownAbs = path.join(host.root, ...rec.path.split('/'));
+  const unmatched = new Set(indexes.filter((idx, k) => !found[k]));
+  // Only an edit of a file that is here (some chunks found in its old version) has bytes to guess at.
+  const guesses =
+    patchOldVersion && unmatched.size > 0 && found.some((src) => src?.path === rec.path)
+      ? shiftedOffsets(rec, unmatched, (h) => host.locator.find(h))
+      : null;
+  indexes.forEach((idx, k) => {
+    const src = found[k];
+    const guess = guesses?.get(idx);
+    if (src && (patchOldVersion || src.path !== rec.path)) {
       local.push({ idx, srcRel: src.path, src: path.join(host.root, ...src.path.split('/')), offset: src.offset });
-    } else job.remote.push(idx);
-  }
+    } else if (guess !== undefined) local.push({ idx, srcRel: rec.path, src: ownAbs, offset: guess });
+    else job.remote.push(idx);
+  });
   return local;
+}
+
+/** How many chunks before a found one are guessed at with its shift (see shiftedOffsets). */
+const MAX_GUESSES_PER_ANCHOR = 16;
+
+/**
+ * Where chunks not found by hash may lie in the old version of the same file. After an
+ * insert or a delete the old bytes follow, moved by the edit's length, but content-defined
+ * cuts can take a few chunks to fall back in step with the old ones (the cut rule depends on
+ * the distance from the chunk's start), and those chunks have new hashes although this
+ * device holds their bytes. The nearest later chunk found in the old version gives the
+ * shift. A guess is read and hashed like any local copy; a wrong one is downloaded.
+ * Returns chunk index -> offset in the old version.
+ */
+export function shiftedOffsets(record: FileRecord, unmatched: ReadonlySet<number>, find: (hash: Buffer) => ChunkSource | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  const chunks = record.chunks;
+  let end = record.size;
+  let shift: number | null = null;
+  let guessed = 0;
+  for (let i = chunks.length - 1; i >= 0; i--) {
+    const c = chunks[i]!;
+    const start = end - c.size;
+    end = start;
+    if (unmatched.has(i)) {
+      if (shift !== null && guessed < MAX_GUESSES_PER_ANCHOR && start - shift >= 0) {
+        out.set(i, start - shift);
+        guessed++;
+      }
+      continue;
+    }
+    const src = find(c.hash);
+    if (src && src.path === record.path) {
+      shift = start - src.offset;
+      guessed = 0;
+    }
+  }
+  return out;
 }
 
 /**
