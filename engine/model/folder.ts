@@ -67,7 +67,7 @@ export class SyncFolder {
 
   constructor(readonly setup: FolderSetup, readonly host: FolderHost) {
     this.writer = new EntryWriter(this.entries, setup.store, (err) => this.reportError(err));
-    this.selection = new SelectiveSync(setup.store);
+    this.selection = new SelectiveSync(setup.store, this.entries, this.locator);
     this.prefs = { ...setup.prefs };
     this.events = new FileEvents(host, this);
     this.reader = new ChunkReader(setup.root);
@@ -287,7 +287,7 @@ export class SyncFolder {
 
   /** Is this record's content to be downloaded here (always, unless selective sync leaves it out)? */
   wantsContent(r: FileRecord): boolean {
-    return this.selection.wants(this.prefs.selective_sync, r, this.entries.get(r.path), (x) => x.chunks.every((c) => this.locator.find(c.hash) !== undefined));
+    return !this.prefs.selective_sync || this.selection.wants(r);
   }
 
   /** set_file_prefs on a selective_sync folder: download a file, or remove it from this device only. */

@@ -122,16 +122,16 @@ export function splitLocal(job: Job, indexes: readonly number[], host: PlanHost)
   const local: LocalCopy[] = [];
   const rec = job.record;
   const patchOldVersion = host.mayPatch(rec);
-  const found = indexes.map((idx) => host.locator.find(rec.chunks[idx]!.hash));
+  const found = new Map(indexes.map((idx) => [idx, host.locator.find(rec.chunks[idx]!.hash)]));
   const ownAbs = path.join(host.root, ...rec.path.split('/'));
-  const unmatched = new Set(indexes.filter((idx, k) => !found[k]));
   // Only an edit of a file that is here (some chunks found in its old version) has bytes to guess at.
+  const sources = [...found.values()];
   const guesses =
-    patchOldVersion && unmatched.size > 0 && found.some((src) => src?.path === rec.path)
-      ? shiftedOffsets(rec, unmatched, (h) => host.locator.find(h))
+    patchOldVersion && sources.includes(undefined) && sources.some((src) => src?.path === rec.path)
+      ? shiftedOffsets(rec, found, (i) => host.locator.find(rec.chunks[i]!.hash))
       : null;
-  indexes.forEach((idx, k) => {
-    const src = found[k];
+  indexes.forEach((idx) => {
+    const src = found.get(idx);
     const guess = guesses?.get(idx);
     if (src && (patchOldVersion || src.path !== rec.path)) {
       local.push({ idx, srcRel: src.path, src: path.join(host.root, ...src.path.split('/')), offset: src.offset });
@@ -151,9 +151,14 @@ const MAX_GUESSES_PER_ANCHOR = 16;
  * the distance from the chunk's start), and those chunks have new hashes although this
  * device holds their bytes. The nearest later chunk found in the old version gives the
  * shift. A guess is read and hashed like any local copy; a wrong one is downloaded.
- * Returns chunk index -> offset in the old version.
+ * `missing`: the chunks to fetch, with where the locator found each (undefined: nowhere);
+ * `find` looks up the others. Returns chunk index -> offset in the old version.
  */
-export function shiftedOffsets(record: FileRecord, unmatched: ReadonlySet<number>, find: (hash: Buffer) => ChunkSource | undefined): Map<number, number> {
+export function shiftedOffsets(
+  record: FileRecord,
+  missing: ReadonlyMap<number, ChunkSource | undefined>,
+  find: (index: number) => ChunkSource | undefined,
+): Map<number, number> {
   const out = new Map<number, number>();
   const chunks = record.chunks;
   let end = record.size;
@@ -163,14 +168,15 @@ export function shiftedOffsets(record: FileRecord, unmatched: ReadonlySet<number
     const c = chunks[i]!;
     const start = end - c.size;
     end = start;
-    if (unmatched.has(i)) {
+    const isMissing = missing.has(i);
+    const src = isMissing ? missing.get(i) : find(i);
+    if (isMissing && !src) {
       if (shift !== null && guessed < MAX_GUESSES_PER_ANCHOR && start - shift >= 0) {
         out.set(i, start - shift);
         guessed++;
       }
       continue;
     }
-    const src = find(c.hash);
     if (src && src.path === record.path) {
       shift = start - src.offset;
       guessed = 0;

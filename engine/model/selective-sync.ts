@@ -1,6 +1,7 @@
 import { ShoalError } from '../errors.js';
 import type { Entry } from './entry.js';
 import type { EntryStore } from './host.js';
+import type { ChunkLocator } from './locator.js';
 import type { FileRecord } from './record.js';
 
 /** Where the chosen paths are kept in the folder's store (one value: they are few). */
@@ -22,7 +23,11 @@ export class SelectiveSync {
   private readonly chosen = new Set<string>();
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: EntryStore) {}
+  constructor(
+    private readonly store: EntryStore,
+    private readonly entries: ReadonlyMap<string, Entry>,
+    private readonly locator: ChunkLocator,
+  ) {}
 
   async load(): Promise<void> {
     const raw = await this.store.getMeta(META_KEY);
@@ -41,18 +46,16 @@ export class SelectiveSync {
     return this.chosen.has(path);
   }
 
-  /**
-   * Should the content of this record be fetched (given the folder's selective_sync pref)?
-   * `contentHere` says whether all of its chunks are on this device already.
-   */
-  wants(selective: boolean, r: FileRecord, e: Entry | undefined, contentHere: (r: FileRecord) => boolean): boolean {
-    if (!selective || r.kind !== 'file' || r.deleted || this.chosen.has(r.path)) return true;
+  /** On a selective_sync folder: should the content of this record be fetched? */
+  wants(r: FileRecord): boolean {
+    if (r.kind !== 'file' || r.deleted || this.chosen.has(r.path)) return true;
     // A file already on this device keeps getting new versions...
-    if (e?.disk && !e.disk.deleted) return true;
+    const disk = this.entries.get(r.path)?.disk;
+    if (disk && !disk.deleted) return true;
     // ...and one whose content is here already (a file here renamed or copied on another
     // device) is put in place from it: without this, renaming a chosen file elsewhere
     // would take it off this device.
-    return r.chunks.length > 0 && contentHere(r);
+    return r.chunks.length > 0 && r.chunks.every((c) => this.locator.find(c.hash) !== undefined);
   }
 
   async choose(path: string, download: boolean): Promise<void> {

@@ -3,17 +3,6 @@ import { MAX_CHUNKS, type ChunkRef, type ChunkSplice, type FileRecord } from '..
 
 export type { ChunkSplice };
 
-/**
- * A big file's chunk list sent as a change to the last one sent for the same path on the
- * same connection: "keep the first `head` and the last `tail` chunks, put `mid` between".
- * An edit to a 1 GiB file then costs a few chunk references instead of all ~8,000 (~280 KB),
- * and a final record after its previews (which list its first chunks) only the rest.
- *
- * Only the wire changes: the receiving link rebuilds the whole record before anything else
- * sees it, and its signature is checked over the whole record as always, so a wrong splice
- * (a bug, a hostile peer) can only produce a record that fails its signature check. Both
- * ends keep the last list per path (ChunkLists), in the same order the stream carries them.
- */
 /** Lists shorter than this are sent whole (the saving would be a few hundred bytes). */
 export const SPLICE_MIN_CHUNKS = 64;
 
@@ -47,9 +36,19 @@ export function applySplice(base: readonly ChunkRef[], s: ChunkSplice): ChunkRef
 }
 
 /**
- * The last chunk list per path that went one way over one connection: the sender's copy
- * decides how to send the next one, the receiver's rebuilds it. They hold the same arrays
- * as the records themselves (no copies), and only those of big files.
+ * A big file's chunk list sent as a change to the last one sent for the same path on the
+ * same connection: "keep the first `head` and the last `tail` chunks, put `mid` between".
+ * An edit to a 1 GiB file then costs a few chunk references instead of all ~8,000 (~280 KB),
+ * and a final record after its previews (which list its first chunks) only the rest.
+ *
+ * Only the wire changes: the receiving link rebuilds the whole record before anything else
+ * sees it, and its signature is checked over the whole record as always, so a wrong splice
+ * (a bug, a hostile peer) can only produce a record that fails its signature check. Both
+ * ends keep the last list per path (ChunkLists), in the same order the stream carries them.
+ *
+ * ChunkLists is the last chunk list per path that went one way over one connection: the
+ * sender's copy decides how to send the next one, the receiver's rebuilds it. They hold the
+ * same arrays as the records themselves (no copies), and only those of big files.
  */
 export class ChunkLists {
   private readonly last = new Map<string, readonly ChunkRef[]>();
