@@ -72,7 +72,11 @@ test('folders created while watching are watched too, however deep and among man
     await fs.mkdir(path.join(busy, 'inner'));
     await waitFor(() => t.seen.includes('busy/inner'), 2000, 'the folder among the files');
     await fs.mkdir(path.join(t.root, 'a', 'b', 'c'), { recursive: true });
-    await new Promise((r) => setTimeout(r, 300)); // let the new folders be picked up
+    // Each new folder is reported as it is found, then listed, then watched (chokidar's
+    // order): wait for the deepest to be reported, then a moment for its listing and watch.
+    // (A fixed wait from the mkdir was too short on a loaded CI machine.)
+    await waitFor(() => t.seen.includes('a/b/c'), 2000, 'the three new folders');
+    await new Promise((r) => setTimeout(r, 300));
     await fs.writeFile(path.join(t.root, 'a', 'b', 'c', 'deep.txt'), 'deep');
     await fs.writeFile(path.join(busy, 'inner', 'x.txt'), 'x');
     await waitFor(() => t.seen.includes('a/b/c/deep.txt'), 2000, 'a file three new folders down');
