@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { generateSecret } from '../engine/secrets/secret.js';
+import { FileAssembler } from '../engine/transfer/assembler.js';
+import { DIRECT_MIN_FILE } from '../engine/transfer/direct-writer.js';
 import { listFiles, startEngine, stopAll, tempDir, waitFor, type TestEngine } from './helpers/engines.js';
 import { relay, type Alter } from './helpers/relay.js';
 
@@ -37,16 +39,39 @@ function flipper(at: number[]): { fromTarget: Alter; flipped(): number } {
 }
 
 test('bits flipped on the wire inside a big transfer: the file lands intact, nothing corrupt is written', async () => {
+  await flippedTransfer(6 * 1024 * 1024, [2_000_000, 3_000_000, 4_000_000]);
+});
+
+test('bits flipped in chunks received straight into their O_DIRECT extents: refused there, fetched again, the file lands intact', async (t) => {
+  if (process.platform !== 'linux') return t.skip('O_DIRECT extents (and so chunks received into them) exist on Linux only');
+  // Count the chunks that were received into their extents (the path under test).
+  const placeFor = FileAssembler.prototype.placeFor;
+  let placed = 0;
+  FileAssembler.prototype.placeFor = function (this: FileAssembler, i: number, size: number) {
+    const place = placeFor.call(this, i, size);
+    if (place) placed++;
+    return place;
+  };
+  try {
+    await flippedTransfer(DIRECT_MIN_FILE + 8 * 1024 * 1024, [10_000_000, 20_000_000, 30_000_000]);
+  } finally {
+    FileAssembler.prototype.placeFor = placeFor;
+  }
+  assert.ok(placed > 100, `most chunks were received into their extents (${placed})`);
+});
+
+/** A file of `size` random bytes from A to B through a relay that flips a bit at each of `at`. */
+async function flippedTransfer(size: number, at: number[]): Promise<void> {
   const a = await startEngine({ name: 'A' });
   const b = await startEngine({ name: 'B' });
   engines.push(a, b);
   const dirA = tempDir();
   const dirB = tempDir();
-  const content = crypto.randomBytes(6 * 1024 * 1024);
+  const content = crypto.randomBytes(size);
   fs.writeFileSync(path.join(dirA, 'big.bin'), content);
   const secret = generateSecret();
   // Flips well inside the stream: in chunk bytes, almost surely (they are nearly all of it).
-  const flips = flipper([2_000_000, 3_000_000, 4_000_000]);
+  const flips = flipper(at);
   const r = await relay(a.port, { fromTarget: flips.fromTarget });
   try {
     await a.engine.call('addFolder', { dir: dirA, secret });
@@ -60,4 +85,4 @@ test('bits flipped on the wire inside a big transfer: the file lands intact, not
   } finally {
     await r.close();
   }
-});
+}

@@ -11,6 +11,14 @@ export interface ChunkRequest {
   hash: Buffer;
 }
 
+/**
+ * Where the answer to a chunk request should land as it arrives (e.g. its place in a
+ * download's write extent, saving a copy): a buffer of exactly `size` bytes that nothing
+ * else touches until the request settles, or null. Asked at most once per request, and
+ * only if an answer comes; must not throw.
+ */
+export type PlaceAnswer = (size: number) => Buffer | null;
+
 export interface PeerLink {
   readonly id: string;
   readonly name: string;
@@ -18,8 +26,11 @@ export interface PeerLink {
   readonly lan: boolean;
   /** Send index records (what this device has) to the peer. */
   sendIndex(records: FileRecord[], complete: boolean): void;
-  /** Ask for a chunk; resolves with bytes owned by the caller (not yet verified). */
-  request(req: ChunkRequest): Promise<Buffer>;
+  /**
+   * Ask for a chunk; resolves with bytes owned by the caller (not yet verified): those of
+   * `place`'s buffer when it gave one, else a buffer of the connection's.
+   */
+  request(req: ChunkRequest, place?: PlaceAnswer): Promise<Buffer>;
   /**
    * The bytes a request resolved with are no longer used (written, or rejected): their
    * buffer may serve a later message. Never call it while anything still refers to them.

@@ -275,11 +275,14 @@ export class Puller {
       job.inflight--;
       this.windows.settled(peer.id, chunk.size);
     };
+    // A big file's chunk is received straight into its write extent where it can be.
+    const asm = job.small ? null : job.asm!;
+    const place = asm ? (size: number) => asm.placeFor(idx, size) : undefined;
     peer
-      .request({ path: job.record.path, offset, size: chunk.size, hash: chunk.hash })
+      .request({ path: job.record.path, offset, size: chunk.size, hash: chunk.hash }, place)
       .then(async (data) => {
         try {
-          if (job.failed) return;
+          if (job.failed) return asm?.dropPlace(idx, data);
           if (!job.small) await job.asm!.writeChunk(idx, data);
           else if (data.length !== chunk.size || !chunkMatches(data, chunk.hash)) throw hashMismatch(job.record.path, idx);
           else {

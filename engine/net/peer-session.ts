@@ -1,5 +1,5 @@
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
-import type { ChunkRequest, PeerLink } from '../model/peer-link.js';
+import type { ChunkRequest, PeerLink, PlaceAnswer } from '../model/peer-link.js';
 import type { FileRecord } from '../model/record.js';
 import type { Message, RequestMsg } from '../protocol/messages.js';
 import type { PeerConnection } from '../protocol/connection.js';
@@ -21,6 +21,8 @@ interface Pending {
   resolve(data: Buffer): void;
   reject(err: ShoalError): void;
   timer: NodeJS.Timeout;
+  /** Where the answer's bytes may go as they arrive (PlaceAnswer); null once asked. */
+  place: PlaceAnswer | null;
 }
 
 /**
@@ -50,7 +52,18 @@ export class PeerSession {
     readonly conn: PeerConnection,
     private readonly folders: () => Map<string, SyncFolder>,
     private readonly onJoined: (session: PeerSession, folder: SyncFolder) => void,
-  ) {}
+  ) {
+    conn.setDataPlacer((id, size) => this.placeAnswer(id, size));
+  }
+
+  /** Where the bytes of the answer to request `id` go as they arrive (the asker's PlaceAnswer). */
+  private placeAnswer(id: number, size: number): Buffer | null {
+    const p = this.pending.get(id);
+    const place = p?.place;
+    if (!place) return null;
+    p.place = null; // asked once: a second answer for one id is refused anyway
+    return place(size);
+  }
 
   get id(): string {
     return this.conn.remoteId;
@@ -244,7 +257,7 @@ export class PeerSession {
     }
   }
 
-  request(folder: SyncFolder, req: ChunkRequest): Promise<Buffer> {
+  request(folder: SyncFolder, req: ChunkRequest, place?: PlaceAnswer): Promise<Buffer> {
     if (this.closed) return Promise.reject(new ShoalError('PEER_GONE', 'Peer disconnected'));
     const id = this.nextId++;
     if (this.nextId > 0x7fffffff) this.nextId = 1;
@@ -254,7 +267,7 @@ export class PeerSession {
         reject(new ShoalError('TIMEOUT', 'The peer did not answer a chunk request in time'));
       }, REQUEST_TIMEOUT_MS);
       timer.unref();
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer, place: place ?? null });
       this.conn.send({ type: 'request', folderId: folder.keys.folderId, id, ...req });
     });
   }
@@ -319,8 +332,8 @@ export class FolderLink implements PeerLink {
     this.session.conn.send({ type: 'index', folderId: this.folder.keys.folderId, records, complete, splices });
   }
 
-  request(req: ChunkRequest): Promise<Buffer> {
-    return this.session.request(this.folder, req);
+  request(req: ChunkRequest, place?: PlaceAnswer): Promise<Buffer> {
+    return this.session.request(this.folder, req, place);
   }
 
   release(bytes: Buffer): void {

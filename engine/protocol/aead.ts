@@ -30,7 +30,7 @@ export const TAG_BYTES = 16;
 /** From this size on, OpenSSL's tag is faster despite its per-call setup. */
 const OPENSSL_FROM = 16 * 1024;
 /** Block 0 of the key stream is the Poly1305 key; the body uses the stream from block 1. */
-const BODY_BLOCK = 1;
+export const BODY_BLOCK = 1;
 const EMPTY = Buffer.alloc(0);
 
 /**

@@ -40,6 +40,14 @@ export interface ConnectOptions extends PeerOptions {
 
 export type MessageHandler = (msg: Message) => void;
 
+/**
+ * Where the bytes of the `data` answer to request `id` should be decrypted to, as they
+ * arrive: a buffer of exactly `size` bytes that nothing else writes to until the answer is
+ * delivered (then its bytes are the message's, unverified like any answer), or null for a
+ * frame buffer of the connection's own. Called inside the frame reader: no throwing.
+ */
+export type DataPlacer = (id: number, size: number) => Buffer | null;
+
 /** A `data` message being filled in place (PeerConnection.prepareData). */
 export interface OutgoingData {
   readonly payload: Buffer;

@@ -13,11 +13,11 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } fro
 import { checkHello, ourHello } from './hello.js';
 import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
 import { isLanAddress, normalizeAddress } from './lan.js';
-import { dataHeader, decodeMessage, encodeIndex, encodeMessage, type HelloMsg, type Message } from './messages.js';
+import { dataHeader, dataIdOf, decodeMessage, encodeIndex, encodeMessage, type HelloMsg, type Message } from './messages.js';
 import { MAX_DATA, realTimers, type RateLimiter } from './types.js';
-import type { ConnectOptions, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
+import type { ConnectOptions, DataPlacer, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
 
-export type { ConnectOptions, ConnectionOptions, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
+export type { ConnectOptions, ConnectionOptions, DataPlacer, MessageHandler, OutgoingData, PeerOptions } from './connection-types.js';
 
 /** After we end our side, how long we keep draining the peer's bytes before a hard close. */
 const LINGER_MS = 2_000;
@@ -53,6 +53,9 @@ export class PeerConnection {
   private resolveClosed!: (reason: ShoalError) => void;
   private reason: ShoalError | null = null;
   private handler: MessageHandler | null = null;
+  private placer: DataPlacer | null = null;
+  /** The request id of the answer being placed (placeData, then the reader's placed). */
+  private placingId = 0;
   private helloWait: { resolve: () => void; reject: (err: ShoalError) => void } | null = null;
   private readonly holds = new Set<string>();
   private downLimiter: RateLimiter['down'];
@@ -113,6 +116,8 @@ export class PeerConnection {
     this.reader = new FrameReader(new FrameOpener(hs.result.rxKey), {
       frame: (payload, authenticated) => this.onFrame(payload, authenticated),
       error: (err) => this.onReadError(err),
+      place: (prefix, size) => this.placeData(prefix, size),
+      placed: (into) => this.handler!({ type: 'data', id: this.placingId, bytes: into }),
     });
     this.writer = new FrameWriter(socket, new FrameSealer(hs.result.txKey), {
       ...(opts.sendBufSize ? { highWater: Math.round(opts.sendBufSize * MB) } : {}),
@@ -260,6 +265,24 @@ export class PeerConnection {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Answers' bytes may go straight where the asker keeps them (DataPlacer): a download's
+   * write extent instead of a frame buffer, saving a copy of every byte received.
+   */
+  setDataPlacer(placer: DataPlacer | null): void {
+    this.placer = placer;
+  }
+
+  /** FrameReader's place: a bulk frame's authenticated prefix, a data answer's header. */
+  private placeData(prefix: Buffer, size: number): Buffer | null {
+    if (!this.placer || !this.handler || this.helloWait || this.reason) return null;
+    const id = dataIdOf(prefix);
+    if (id < 0) return null; // not a data answer: onFrame refuses it
+    const into = this.placer(id, size);
+    if (into) this.placingId = id;
+    return into;
   }
 
   /** `transient`: a view of the socket's read buffer, valid only during this call. */

@@ -1,5 +1,5 @@
 import { framePool } from './frame-pool.js';
-import { HEADER_BYTES, PLAIN_FLAG, frameSizeFromHeader, type FrameOpener } from './frames.js';
+import { HEADER_BYTES, PLAIN_FLAG, frameSizeFromHeader, isEncryptedBulk, type FrameOpener, type PlaceChunk } from './frames.js';
 
 export interface FrameReaderHandlers {
   /**
@@ -11,6 +11,14 @@ export interface FrameReaderHandlers {
   frame(payload: Buffer, authenticated: number): void;
   /** A ShoalError for bad input; anything else was thrown by `frame` (or is a bug). */
   error(err: unknown): void;
+  /**
+   * Optional: where an encrypted bulk frame's chunk should be decrypted to, given its
+   * authenticated prefix (frames.ts FrameOpener.openPlaced), or null for the usual way.
+   * When it returns a buffer, `placed` is called instead of `frame`.
+   */
+  place?: PlaceChunk;
+  /** The chunk of the frame `place` was last asked about is now in the buffer it returned. */
+  placed?(into: Buffer): void;
 }
 
 /**
@@ -26,6 +34,8 @@ export class FrameReader {
   private buffered = 0;
   /** Total size of the current frame, or -1 before its header arrived. */
   private need = -1;
+  /** The current frame is an encrypted bulk frame (its chunk may be placed: handlers.place). */
+  private bulk = false;
   private assembly: Buffer | null = null;
   private filled = 0;
   /** directTarget() handed out part of the assembly, and the read into it has not landed yet. */
@@ -137,12 +147,15 @@ export class FrameReader {
       try {
         if (this.need < 0) {
           if (this.buffered < HEADER_BYTES) return;
-          this.need = frameSizeFromHeader(this.peekWord(), this.acceptPlain);
+          const word = this.peekWord();
+          this.need = frameSizeFromHeader(word, this.acceptPlain);
+          this.bulk = isEncryptedBulk(word);
         }
         if (this.buffered < this.need) return this.startAssembly();
         const n = this.need;
         this.need = -1;
         const first = this.chunks[0]!;
+        if (this.bulk && first.length >= n && this.placeChunk(first, n)) continue;
         let payload: Buffer;
         if (first.buffer === this.transient && first.length >= n && first.readUInt32BE(0) < PLAIN_FLAG) {
           // Inside the read buffer and encrypted: decrypted straight out of it, no copy first.
@@ -163,6 +176,26 @@ export class FrameReader {
         return;
       }
     }
+  }
+
+  /**
+   * The frame at the start of `first` (n bytes), decrypted straight to where handlers.place
+   * says: true when it was (the frame is consumed, and its buffer given back to the pool
+   * when it was a gathered frame's), false when it is to be opened the usual way.
+   */
+  private placeChunk(first: Buffer, n: number): boolean {
+    const place = this.handlers.place;
+    if (!place) return false;
+    const into = this.opener.openPlaced(first.subarray(0, n), place);
+    if (!into) return false;
+    this.buffered -= n;
+    if (first.length === n) {
+      this.chunks.shift();
+      // A gathered frame's pool buffer (startAssembly); anything else is not the pool's.
+      if (first.buffer !== this.transient) framePool.release(first);
+    } else this.chunks[0] = first.subarray(n);
+    this.handlers.placed!(into);
+    return true;
   }
 
   /** Move the partial frame into a buffer of its final size; the rest is copied as it comes. */

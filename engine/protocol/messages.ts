@@ -112,6 +112,23 @@ export function dataHeader(id: number): Buffer {
   return new Writer(10).u8(TYPE_CODES.data).uint(id).finish();
 }
 
+/**
+ * The request id of a `data` message whose header is exactly `prefix` (a bulk frame's
+ * authenticated prefix), or -1 when it is not that (the usual decoding then says why).
+ */
+export function dataIdOf(prefix: Buffer): number {
+  if (prefix.length < 2 || prefix[0] !== TYPE_CODES.data) return -1;
+  let id = 0;
+  let mul = 1;
+  for (let i = 1; i < prefix.length && i <= 5; i++) {
+    const b = prefix[i]!;
+    id += (b & 0x7f) * mul;
+    if (b < 0x80) return i === prefix.length - 1 ? id : -1;
+    mul *= 0x80;
+  }
+  return -1;
+}
+
 /** Encode any message except `data` (use dataHeader + the bytes, no copy). */
 export function encodeMessage(m: Message): Buffer {
   const w = new Writer(m.type === 'index' ? 4096 : 64);

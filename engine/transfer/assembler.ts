@@ -35,6 +35,8 @@ export type FinalizeOptions = CommitOptions;
 const MISSING = 0;
 const WRITING = 1;
 const PRESENT = 2;
+/** Its bytes are being received straight into its write extent (placeFor). */
+const PLACED = 3;
 
 type Phase = 'open' | 'finalizing' | 'done' | 'closed';
 
@@ -47,6 +49,8 @@ const MAX_RUN_BYTES = 8 * 1024 * 1024;
 interface QueuedWrite {
   i: number;
   data: Buffer;
+  /** `data` is the chunk's place in its extent (placeFor): counted there, not copied. */
+  placed: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -178,16 +182,43 @@ export class FileAssembler {
   }
 
   /**
+   * Where chunk i's bytes may be received into: its place in the O_DIRECT extent it will be
+   * written from (DirectWriter.place), so the receiver decrypts it there instead of into a
+   * buffer of its own that writeChunk then copies. Null when the chunk is not missing, or
+   * it cannot be placed now. Pass the bytes to writeChunk(i, place) as usual, or the place
+   * to dropPlace(i, place) if they never come.
+   */
+  placeFor(i: number, size: number): Buffer | null {
+    if (this.phase !== 'open' || !this.direct || this.state[i] !== MISSING || this.record.chunks[i]?.size !== size) return null;
+    const place = this.direct.place(this.layout.offsets[i]!, size);
+    if (place) this.state[i] = PLACED;
+    return place;
+  }
+
+  /** The place placeFor(i) gave out will not be filled (the download failed): the chunk is missing again. */
+  dropPlace(i: number, place: Buffer): void {
+    const pos = this.layout.offsets[i];
+    if (this.state[i] !== PLACED || pos === undefined || !this.direct?.isPlace(pos, place)) return;
+    this.direct.dropPlace(pos);
+    this.state[i] = MISSING;
+  }
+
+  /**
    * Verify and write chunk i. HASH_MISMATCH (nothing written) if the bytes are wrong.
    * A chunk already present or being written is ignored (duplicate from another peer).
+   * `data` may be the chunk's place (placeFor): then it is verified where it lies.
    */
   async writeChunk(i: number, data: Buffer): Promise<void> {
     this.assertOpen();
     this.checkIndex(i);
-    if (this.state[i] !== MISSING) return;
     const c = this.record.chunks[i]!;
-    if (data.length !== c.size || !chunkMatches(data, c.hash)) throw hashMismatch(this.record.path, i);
-    await this.writeVerified(i, data);
+    const placed = this.state[i] === PLACED && this.direct !== null && this.direct.isPlace(this.layout.offsets[i]!, data);
+    if (!placed && this.state[i] !== MISSING) return;
+    if (data.length !== c.size || !chunkMatches(data, c.hash)) {
+      if (placed) this.dropPlace(i, data);
+      throw hashMismatch(this.record.path, i);
+    }
+    await this.writeVerified(i, data, placed);
   }
 
   /**
@@ -273,12 +304,12 @@ export class FileAssembler {
     if (!opts.keepTemp) await removeQuietly(this.tempAbs);
   }
 
-  private async writeVerified(i: number, data: Buffer): Promise<void> {
+  private async writeVerified(i: number, data: Buffer, placed = false): Promise<void> {
     this.state[i] = WRITING;
     this.inflight++;
     try {
       await new Promise<void>((resolve, reject) => {
-        this.writeQueue.push({ i, data, resolve, reject });
+        this.writeQueue.push({ i, data, placed, resolve, reject });
         if (!this.writing) void this.drainWrites();
       });
       this.markPresent(i);
@@ -351,7 +382,8 @@ export class FileAssembler {
   private async stageDirect(direct: DirectWriter, batch: QueuedWrite[]): Promise<void> {
     for (const w of batch) {
       try {
-        await direct.put(this.layout.offsets[w.i]!, w.data);
+        if (w.placed) await direct.commitPlaced(this.layout.offsets[w.i]!, w.data.length);
+        else await direct.put(this.layout.offsets[w.i]!, w.data);
         this.wrote(w.data.length);
         w.resolve();
       } catch (err) {

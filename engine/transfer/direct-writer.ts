@@ -50,10 +50,14 @@ interface Stage {
   /** Staged byte ranges [start, end), relative to the extent, in arrival order, merged when adjacent. */
   ranges: number[];
   touched: number;
+  /** Places handed out by place() and not yet committed or dropped: never evicted meanwhile. */
+  placed: number;
 }
 
 export class DirectWriter {
   private readonly staged = new Map<number, Stage>();
+  /** File offset of each place handed out (place()) -> its extent's stage. */
+  private readonly places = new Map<number, Stage>();
   private readonly inflight = new Set<Promise<void>>();
   private error: unknown = null;
   private directBroken = false;
@@ -103,6 +107,63 @@ export class DirectWriter {
     }
   }
 
+  /**
+   * The memory where the `len` bytes for file offset `pos` (a range never given before) will
+   * be written from, for the caller to fill directly - the receiver decrypts a chunk straight
+   * into it (protocol/frames.ts openPlaced) - then commitPlaced() or dropPlace(). Null when
+   * that would need waiting (no free extent buffer, or an eviction) or the range crosses
+   * extents: put() it then. The extent is never written or evicted while a place in it is open.
+   */
+  place(pos: number, len: number): Buffer | null {
+    if (this.error || this.fd === null || len <= 0) return null;
+    const k = Math.floor(pos / EXTENT_BYTES);
+    const start = k * EXTENT_BYTES;
+    if (pos + len > start + EXTENT_BYTES || pos + len > this.size) return null;
+    let st = this.staged.get(k);
+    if (!st) {
+      if (this.staged.size >= MAX_STAGED) return null;
+      const buf = acquireExtent();
+      if (!buf) return null;
+      st = { buf, len: Math.min(EXTENT_BYTES, this.size - start), filled: 0, ranges: [], touched: ++this.tick, placed: 0 };
+      this.staged.set(k, st);
+    }
+    st.placed++;
+    st.touched = ++this.tick;
+    this.places.set(pos, st);
+    return st.buf.subarray(pos - start, pos - start + len);
+  }
+
+  /** Whether `data` is the place handed out for `pos` (and still open). */
+  isPlace(pos: number, data: Buffer): boolean {
+    const st = this.places.get(pos);
+    return st !== undefined && data.buffer === st.buf.buffer && data.byteOffset === st.buf.byteOffset + (pos % EXTENT_BYTES);
+  }
+
+  /** The place for `pos` holds its verified bytes: they count as put(). Throws an earlier write's error. */
+  async commitPlaced(pos: number, len: number): Promise<void> {
+    const st = this.takePlace(pos);
+    if (this.error) throw this.error;
+    const k = Math.floor(pos / EXTENT_BYTES);
+    if (!st || this.staged.get(k) !== st) throw new Error(`DirectWriter: no open place at ${pos}`);
+    st.filled += len;
+    st.touched = ++this.tick;
+    addRange(st.ranges, pos - k * EXTENT_BYTES, pos - k * EXTENT_BYTES + len);
+    if (st.filled === st.len) await this.writeFull(k, st);
+  }
+
+  /** The place for `pos` will not be used (wrong bytes, a failed download): its range stays unwritten. */
+  dropPlace(pos: number): void {
+    this.takePlace(pos);
+  }
+
+  private takePlace(pos: number): Stage | undefined {
+    const st = this.places.get(pos);
+    if (!st) return undefined;
+    this.places.delete(pos);
+    st.placed--;
+    return st;
+  }
+
   /** Write everything still in memory and wait for every write; throws the first error. */
   async flush(): Promise<void> {
     for (const [k, st] of [...this.staged]) await this.evict(k, st);
@@ -122,6 +183,7 @@ export class DirectWriter {
     await Promise.allSettled([...this.inflight]);
     for (const st of this.staged.values()) releaseExtent(st.buf);
     this.staged.clear();
+    this.places.clear();
     const fd = this.fd;
     this.fd = null;
     if (fd !== null) await closeFd(fd).catch(() => undefined);
@@ -130,20 +192,26 @@ export class DirectWriter {
   /** A buffer for extent k (evicting this file's oldest partial extent if need be), or null. */
   private async stage(k: number, len: number): Promise<Stage | null> {
     if (this.staged.size >= MAX_STAGED) await this.evictOldest();
-    let buf = acquireExtent();
-    if (!buf && this.staged.size > 0) {
+    let buf = this.staged.size < MAX_STAGED ? acquireExtent() : null; // else each holds an open place
+    if (!buf && this.staged.size > 0 && this.staged.size < MAX_STAGED) {
       await this.evictOldest();
       buf = acquireExtent();
     }
+    // place() may have staged this extent while we waited for an eviction.
+    const meanwhile = this.staged.get(k);
+    if (meanwhile) {
+      if (buf) releaseExtent(buf);
+      return meanwhile;
+    }
     if (!buf) return null;
-    const st: Stage = { buf, len, filled: 0, ranges: [], touched: ++this.tick };
+    const st: Stage = { buf, len, filled: 0, ranges: [], touched: ++this.tick, placed: 0 };
     this.staged.set(k, st);
     return st;
   }
 
   private async evictOldest(): Promise<void> {
     let oldest: [number, Stage] | null = null;
-    for (const e of this.staged) if (!oldest || e[1].touched < oldest[1].touched) oldest = e;
+    for (const e of this.staged) if (e[1].placed === 0 && (!oldest || e[1].touched < oldest[1].touched)) oldest = e;
     if (oldest) await this.evict(oldest[0], oldest[1]);
   }
 
