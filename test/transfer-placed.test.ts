@@ -17,7 +17,8 @@ import { FrameOpener, FrameSealer } from '../engine/protocol/frames.js';
 import { dataHeader, dataIdOf, decodeMessage } from '../engine/protocol/messages.js';
 import { FileAssembler } from '../engine/transfer/assembler.js';
 import { DIRECT_MIN_FILE } from '../engine/transfer/direct-writer.js';
-import { EXTENT_BYTES } from '../engine/transfer/extent-buffers.js';
+import { EXTENTS_SHARED, EXTENT_BYTES } from '../engine/transfer/extent-buffers.js';
+import { chunkVerifier } from '../engine/model/chunk-verifier.js';
 
 const made: string[] = [];
 after(() => Promise.all(made.map((d) => fs.rm(d, { recursive: true, force: true }))));
@@ -205,7 +206,30 @@ test('assembler: chunks received into their places, wrong ones refused and place
   }
   assert.ok(asm.complete);
   assert.ok(acrossExtents >= 1 && placedCount > record.chunks.length / 2, `${placedCount} placed, ${acrossExtents} across extents`);
+  if (EXTENTS_SHARED) assert.ok(chunkVerifier.checkedOnWorker > 0, 'placed chunks were verified on the worker thread, in their extents');
   await asm.finalize({ archive: null, expectOld: null });
   const back = await fs.readFile(path.join(root, 'big/placed.bin'));
   assert.equal(sha(back), sha(data));
+});
+
+test('assembler: a download stopped while placed chunks wait for the rest of their extent fails them at once; nothing hangs', async (t) => {
+  if (process.platform !== 'linux') return t.skip('O_DIRECT extents (and so places) exist on Linux only');
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-placed-'));
+  made.push(root);
+  const data = randomBytes(DIRECT_MIN_FILE + 999);
+  const { record, offsets } = recordOf(data, [131_072]);
+  const asm = await FileAssembler.open(root, record);
+  // Two chunks of the first extent arrive; the other thirty never will.
+  const writes = [0, 1].map((i) => {
+    const place = asm.placeFor(i, record.chunks[i]!.size)!;
+    data.copy(place, 0, offsets[i]!, offsets[i]! + record.chunks[i]!.size);
+    return asm.writeChunk(i, place).then(
+      () => 'written',
+      (err: { code?: string }) => err.code ?? 'error',
+    );
+  });
+  await asm.abort({ keepTemp: false });
+  const outcomes = await Promise.all(writes);
+  for (const o of outcomes) assert.ok(o === 'written' || o === 'INTERNAL', `settled: ${o}`);
+  await assert.rejects(fs.stat(asm.tempAbs), { code: 'ENOENT' }, 'the temp file is gone');
 });

@@ -45,6 +45,22 @@ export function chunkHashEquals(data: Uint8Array, expected: Uint8Array): boolean
   return scratch.equals(expected);
 }
 
+/**
+ * ok[i] = 1 when the chunk at spans[2i] of length spans[2i+1] in `memory` hashes to
+ * hashes[32i, 32i + 32), else 0 (also for spans outside `memory`).
+ */
+export function checkChunkSpans(memory: ArrayBufferLike, spans: Uint32Array, hashes: Uint8Array): Uint8Array {
+  const count = Math.floor(spans.length / 2);
+  const ok = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const at = spans[2 * i]!;
+    const len = spans[2 * i + 1]!;
+    if (at + len > memory.byteLength || (i + 1) * HASH_BYTES > hashes.length) continue;
+    ok[i] = chunkHashEquals(Buffer.from(memory, at, len), hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)) ? 1 : 0;
+  }
+  return ok;
+}
+
 /** Incremental chunk hash with a reusable state (one per concurrent hash). */
 export class ChunkHashStream {
   private readonly h = new Blake3Hasher();

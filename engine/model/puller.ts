@@ -271,16 +271,34 @@ export class Puller {
     job.inflight++;
     job.askedPeers.add(peer.id);
     this.windows.sent(peer.id, chunk.size);
+    let windowOpen = true;
+    const settleWindow = (): void => {
+      if (windowOpen) this.windows.settled(peer.id, chunk.size);
+      windowOpen = false;
+    };
     const release = (): void => {
       job.inflight--;
-      this.windows.settled(peer.id, chunk.size);
+      settleWindow();
     };
-    // A big file's chunk is received straight into its write extent where it can be.
+    // A big file's chunk is received straight into its write extent where it can be. Its
+    // bytes are then bounded by the extents (not by the window, which must not wait for
+    // them: a placed chunk may be verified only once its whole extent has come).
     const asm = job.small ? null : job.asm!;
-    const place = asm ? (size: number) => asm.placeFor(idx, size) : undefined;
+    let placed = false;
+    const place = asm
+      ? (size: number): Buffer | null => {
+          const into = asm.placeFor(idx, size);
+          placed = into !== null;
+          return into;
+        }
+      : undefined;
     peer
       .request({ path: job.record.path, offset, size: chunk.size, hash: chunk.hash }, place)
       .then(async (data) => {
+        if (placed) {
+          settleWindow();
+          this.kick();
+        }
         try {
           if (job.failed) return asm?.dropPlace(idx, data);
           if (!job.small) await job.asm!.writeChunk(idx, data);

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ShoalError } from '../errors.js';
+import { verifySpans } from '../model/chunk-verifier.js';
 import { extendsRecord, type FileRecord } from '../model/record.js';
 import { chunkMatches } from './blake.js';
 import { finishTemp, type CommitOptions, type LandedStat } from './commit.js';
@@ -51,6 +52,8 @@ interface QueuedWrite {
   data: Buffer;
   /** `data` is the chunk's place in its extent (placeFor): counted there, not copied. */
   placed: boolean;
+  /** The hash a placed chunk is verified against with the rest of its extent (verifiesBehind), or null: checked already. */
+  behind: Buffer | null;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -115,7 +118,7 @@ export class FileAssembler {
         throw fsError(err, tempAbs, 'read');
       }
     }
-    if (!asm.complete) asm.direct = await DirectWriter.open(tempAbs, record.size, (bufs, pos) => writevFully(fh, bufs, pos));
+    if (!asm.complete) asm.direct = await DirectWriter.open(tempAbs, record.size, (bufs, pos) => writevFully(fh, bufs, pos), verifySpans);
     return asm;
   }
 
@@ -141,7 +144,7 @@ export class FileAssembler {
     else if (!this.openingDirect) {
       // Grown big enough for O_DIRECT: writes go through the page cache until it is open.
       const fh = this.fh!;
-      this.openingDirect = DirectWriter.open(this.tempAbs, record.size, (bufs, pos) => writevFully(fh, bufs, pos)).then((w) => {
+      this.openingDirect = DirectWriter.open(this.tempAbs, record.size, (bufs, pos) => writevFully(fh, bufs, pos), verifySpans).then((w) => {
         if (!w) return;
         if (this.phase !== 'open' || this.direct) return void w.close();
         w.setSize(this.rec.size);
@@ -214,11 +217,13 @@ export class FileAssembler {
     const c = this.record.chunks[i]!;
     const placed = this.state[i] === PLACED && this.direct !== null && this.direct.isPlace(this.layout.offsets[i]!, data);
     if (!placed && this.state[i] !== MISSING) return;
-    if (data.length !== c.size || !chunkMatches(data, c.hash)) {
+    // A placed chunk is verified with the rest of its extent, off this thread, where it can be.
+    const behind = placed && this.direct!.verifiesBehind && data.length === c.size;
+    if (!behind && (data.length !== c.size || !chunkMatches(data, c.hash))) {
       if (placed) this.dropPlace(i, data);
       throw hashMismatch(this.record.path, i);
     }
-    await this.writeVerified(i, data, placed);
+    await this.writeVerified(i, data, placed, behind ? c.hash : null);
   }
 
   /**
@@ -294,6 +299,8 @@ export class FileAssembler {
   async abort(opts: { keepTemp: boolean } = { keepTemp: true }): Promise<void> {
     if (this.phase === 'done') return;
     this.phase = 'closed';
+    // Chunks waiting for the rest of their extent would wait for ever: they fail now.
+    this.direct?.dropUnverified(new ShoalError('INTERNAL', `${this.rec.path}: the download stopped before this chunk was verified`));
     await this.waitIdle();
     const direct = this.direct;
     this.direct = null;
@@ -304,12 +311,12 @@ export class FileAssembler {
     if (!opts.keepTemp) await removeQuietly(this.tempAbs);
   }
 
-  private async writeVerified(i: number, data: Buffer, placed = false): Promise<void> {
+  private async writeVerified(i: number, data: Buffer, placed = false, behind: Buffer | null = null): Promise<void> {
     this.state[i] = WRITING;
     this.inflight++;
     try {
       await new Promise<void>((resolve, reject) => {
-        this.writeQueue.push({ i, data, placed, resolve, reject });
+        this.writeQueue.push({ i, data, placed, behind, resolve, reject });
         if (!this.writing) void this.drainWrites();
       });
       this.markPresent(i);
@@ -382,8 +389,18 @@ export class FileAssembler {
   private async stageDirect(direct: DirectWriter, batch: QueuedWrite[]): Promise<void> {
     for (const w of batch) {
       try {
-        if (w.placed) await direct.commitPlaced(this.layout.offsets[w.i]!, w.data.length);
-        else await direct.put(this.layout.offsets[w.i]!, w.data);
+        const pos = this.layout.offsets[w.i]!;
+        if (w.behind) {
+          if (this.phase !== 'open') throw new ShoalError('INTERNAL', `${this.rec.path}: the download stopped before this chunk was verified`);
+          // Settled once its extent is verified and written; the write loop goes on meanwhile.
+          const path = this.record.path;
+          const done = (r: 'ok' | 'bad' | Error): void => (r === 'ok' ? w.resolve() : w.reject(r === 'bad' ? hashMismatch(path, w.i) : r));
+          await direct.commitPlaced(pos, w.data.length, { hash: w.behind, done });
+          this.wrote(w.data.length);
+          continue;
+        }
+        if (w.placed) await direct.commitPlaced(pos, w.data.length);
+        else await direct.put(pos, w.data);
         this.wrote(w.data.length);
         w.resolve();
       } catch (err) {

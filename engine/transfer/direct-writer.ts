@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { EXTENT_BYTES, acquireExtent, releaseExtent } from './extent-buffers.js';
+import { verifySpansHere, type ChunkSpan } from '../model/chunk-verifier.js';
+import { EXTENTS_SHARED, EXTENT_BYTES, acquireExtent, releaseExtent } from './extent-buffers.js';
 
 /**
  * Writes a big download with O_DIRECT (Linux): verified chunks are gathered into aligned
@@ -21,6 +22,24 @@ import { EXTENT_BYTES, acquireExtent, releaseExtent } from './extent-buffers.js'
  * Not safe for concurrent use: the assembler calls put() from its one write loop.
  */
 export type BufferedWrite = (bufs: Buffer[], position: number) => Promise<void>;
+
+/** Verdicts on chunks in an extent's shared memory: ok[i] = 1 when spans[i] hashes right (model/chunk-verifier.ts). */
+export type VerifySpans = (memory: SharedArrayBuffer, spans: readonly ChunkSpan[]) => Promise<Uint8Array>;
+
+/**
+ * A placed chunk committed before its hash was checked (commitPlaced with a check): `done`
+ * is called once it was verified - 'ok', or 'bad' (its range is taken out of the extent
+ * again: the chunk is missing, to be fetched again) - or with an error (the download was
+ * stopped). An extent is written only once every chunk in it passed.
+ */
+export interface BehindCheck {
+  hash: Buffer;
+  done(result: 'ok' | 'bad' | Error): void;
+}
+
+interface PendingCheck extends ChunkSpan {
+  done: BehindCheck['done'];
+}
 
 /** Files smaller than this are written through the page cache (few extents to gain). */
 export const DIRECT_MIN_FILE = 32 * 1024 * 1024;
@@ -52,7 +71,19 @@ interface Stage {
   touched: number;
   /** Places handed out by place() and not yet committed or dropped: never evicted meanwhile. */
   placed: number;
+  /** Chunks committed here whose hash is still to be checked (verifiesBehind)... */
+  pending: PendingCheck[];
+  /** ...and batches of them being checked now: the extent is written once none is left. */
+  verifying: number;
+  /** Sends `pending` to be checked when no more chunks came for a while (the extent may never fill). */
+  timer: NodeJS.Timeout | null;
 }
+
+/**
+ * Checks of chunks in an extent that is not filling up (a chunk fetched again, a resumed
+ * download) go out this long after the last chunk came; a filling extent's go out at once.
+ */
+const CHECK_AFTER_MS = 5;
 
 export class DirectWriter {
   private readonly staged = new Map<number, Stage>();
@@ -61,6 +92,8 @@ export class DirectWriter {
   private readonly inflight = new Set<Promise<void>>();
   private error: unknown = null;
   private directBroken = false;
+  /** dropUnverified() was called: checks still coming back are settled with this. */
+  private stopped: Error | null = null;
   private tick = 0;
   private fd: number | null;
 
@@ -68,16 +101,21 @@ export class DirectWriter {
     fd: number,
     private size: number,
     private readonly buffered: BufferedWrite,
+    private readonly verify: VerifySpans | null,
   ) {
     this.fd = fd;
   }
 
-  /** A writer for the temp file at `abs`, or null where O_DIRECT cannot be used. */
-  static async open(abs: string, size: number, buffered: BufferedWrite): Promise<DirectWriter | null> {
+  /**
+   * A writer for the temp file at `abs`, or null where O_DIRECT cannot be used. With
+   * `verify`, placed chunks may be committed unchecked and verified a whole extent at a time
+   * (verifiesBehind).
+   */
+  static async open(abs: string, size: number, buffered: BufferedWrite, verify?: VerifySpans): Promise<DirectWriter | null> {
     if (process.platform !== 'linux' || O_DIRECT === undefined || size < DIRECT_MIN_FILE) return null;
     try {
       const fd = await openFd(abs, fs.constants.O_WRONLY | O_DIRECT | (fs.constants.O_NOFOLLOW ?? 0));
-      return new DirectWriter(fd, size, buffered);
+      return new DirectWriter(fd, size, buffered, verify && EXTENTS_SHARED ? verify : null);
     } catch {
       return null; // EINVAL on tmpfs and others: the page cache it is
     }
@@ -103,7 +141,7 @@ export class DirectWriter {
       st.filled += n;
       st.touched = ++this.tick;
       addRange(st.ranges, at - start, at - start + n);
-      if (st.filled === st.len) await this.writeFull(k, st);
+      await this.filledUp(k, st);
     }
   }
 
@@ -124,7 +162,7 @@ export class DirectWriter {
       if (this.staged.size >= MAX_STAGED) return null;
       const buf = acquireExtent();
       if (!buf) return null;
-      st = { buf, len: Math.min(EXTENT_BYTES, this.size - start), filled: 0, ranges: [], touched: ++this.tick, placed: 0 };
+      st = newStage(buf, Math.min(EXTENT_BYTES, this.size - start), ++this.tick);
       this.staged.set(k, st);
     }
     st.placed++;
@@ -139,16 +177,71 @@ export class DirectWriter {
     return st !== undefined && data.buffer === st.buf.buffer && data.byteOffset === st.buf.byteOffset + (pos % EXTENT_BYTES);
   }
 
-  /** The place for `pos` holds its verified bytes: they count as put(). Throws an earlier write's error. */
-  async commitPlaced(pos: number, len: number): Promise<void> {
+  /**
+   * Placed chunks may be committed before their hash is checked (commitPlaced with a check):
+   * a worker thread verifies a whole extent's chunks in its shared memory as it is written,
+   * instead of the receiving thread hashing each one as it arrives.
+   */
+  get verifiesBehind(): boolean {
+    return this.verify !== null;
+  }
+
+  /**
+   * The place for `pos` holds its bytes: they count as put(). Verified already, or - with
+   * `check`, when verifiesBehind - checked with the rest of the extent (BehindCheck).
+   * Throws an earlier write's error.
+   */
+  async commitPlaced(pos: number, len: number, check?: BehindCheck): Promise<void> {
     const st = this.takePlace(pos);
     if (this.error) throw this.error;
     const k = Math.floor(pos / EXTENT_BYTES);
     if (!st || this.staged.get(k) !== st) throw new Error(`DirectWriter: no open place at ${pos}`);
+    if (check) {
+      if (!this.verify) throw new Error('DirectWriter: not verifying behind');
+      if (this.stopped) return check.done(this.stopped);
+      st.pending.push({ at: pos - k * EXTENT_BYTES, len, hash: check.hash, done: check.done });
+      if (st.timer) st.timer.refresh();
+      else st.timer = setTimeout(() => this.sendChecks(k, st), CHECK_AFTER_MS);
+    }
     st.filled += len;
     st.touched = ++this.tick;
     addRange(st.ranges, pos - k * EXTENT_BYTES, pos - k * EXTENT_BYTES + len);
-    if (st.filled === st.len) await this.writeFull(k, st);
+    await this.filledUp(k, st);
+  }
+
+  /** Extent k may be complete: check its chunks still unchecked, then (once all passed) write it. */
+  private async filledUp(k: number, st: Stage): Promise<void> {
+    if (st.filled !== st.len) return;
+    if (st.pending.length > 0) return this.sendChecks(k, st); // written when they pass (onVerdict)
+    if (st.verifying === 0) await this.writeFull(k, st);
+  }
+
+  /** Send the extent's unchecked chunks to the verifier (one message for all of them). */
+  private sendChecks(k: number, st: Stage): void {
+    if (st.timer) clearTimeout(st.timer);
+    st.timer = null;
+    if (st.pending.length === 0 || this.staged.get(k) !== st) return; // (eviction checks its own)
+    const checks = st.pending.splice(0);
+    st.verifying++;
+    this.verify!(st.buf.buffer as SharedArrayBuffer, checks).then(
+      (ok) => this.onVerdict(k, st, checks, ok),
+      () => this.onVerdict(k, st, checks, verifySpansHere(st.buf.buffer, checks)),
+    );
+  }
+
+  /** Verdicts on a batch of the extent's chunks: bad ones leave the extent; a complete, all-good extent is written. */
+  private onVerdict(k: number, st: Stage, checks: PendingCheck[], ok: Uint8Array): void {
+    st.verifying--;
+    if (this.stopped) return settle(checks, this.stopped);
+    checks.forEach((c, i) => {
+      if (ok[i] === 1) return;
+      st.filled -= c.len;
+      removeRange(st.ranges, c.at, c.at + c.len);
+    });
+    settle(checks, ok);
+    if (this.staged.get(k) === st && st.filled === st.len && st.pending.length === 0 && st.verifying === 0) {
+      this.writeFull(k, st).catch(() => undefined); // its error is kept: the next put() or flush() throws it
+    }
   }
 
   /** The place for `pos` will not be used (wrong bytes, a failed download): its range stays unwritten. */
@@ -178,9 +271,23 @@ export class DirectWriter {
     this.size = size;
   }
 
+  /**
+   * The download stops: chunks waiting for their extent to fill are told so (their `done`
+   * gets `err`) instead of waiting for chunks that will not come.
+   */
+  dropUnverified(err: Error): void {
+    this.stopped ??= err;
+    for (const st of this.staged.values()) {
+      if (st.timer) clearTimeout(st.timer);
+      st.timer = null;
+      settle(st.pending.splice(0), this.stopped);
+    }
+  }
+
   /** Wait for writes in flight, drop what is staged (not written), close the descriptor. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
+    this.dropUnverified(new Error('DirectWriter: closed'));
     for (const st of this.staged.values()) releaseExtent(st.buf);
     this.staged.clear();
     this.places.clear();
@@ -204,29 +311,43 @@ export class DirectWriter {
       return meanwhile;
     }
     if (!buf) return null;
-    const st: Stage = { buf, len, filled: 0, ranges: [], touched: ++this.tick, placed: 0 };
+    const st = newStage(buf, len, ++this.tick);
     this.staged.set(k, st);
     return st;
   }
 
   private async evictOldest(): Promise<void> {
     let oldest: [number, Stage] | null = null;
-    for (const e of this.staged) if (e[1].placed === 0 && (!oldest || e[1].touched < oldest[1].touched)) oldest = e;
+    for (const e of this.staged) {
+      const busy = e[1].placed > 0 || e[1].verifying > 0;
+      if (!busy && (!oldest || e[1].touched < oldest[1].touched)) oldest = e;
+    }
     if (oldest) await this.evict(oldest[0], oldest[1]);
   }
 
   /** A partly filled extent: its ranges go through the page cache. */
   private async evict(k: number, st: Stage): Promise<void> {
     this.staged.delete(k);
+    // Never while chunks in it are being checked (evictOldest); unchecked ones are checked here.
+    if (st.timer) clearTimeout(st.timer);
+    const checks = st.pending.splice(0);
+    const ok = checks.length > 0 ? verifySpansHere(st.buf.buffer, checks) : null;
+    if (ok) {
+      checks.forEach((c, i) => {
+        if (ok[i] !== 1) removeRange(st.ranges, c.at, c.at + c.len);
+      });
+    }
     try {
       const r = st.ranges;
       for (let i = 0; i < r.length; i += 2) await this.buffered([st.buf.subarray(r[i]!, r[i + 1]!)], k * EXTENT_BYTES + r[i]!);
     } catch (err) {
       this.error ??= err;
+      settle(checks, err as Error);
       throw err;
     } finally {
       releaseExtent(st.buf);
     }
+    if (ok) settle(checks, ok);
   }
 
   /** A full extent: one O_DIRECT write (its buffer is reused once the write is done). */
@@ -261,6 +382,29 @@ export class DirectWriter {
       this.directBroken = true;
       await this.buffered([buf.subarray(0, len)], pos);
     }
+  }
+}
+
+/** Tell each check its verdict (ok[i] from a verifier) or the error that ended it. */
+function settle(checks: PendingCheck[], result: Uint8Array | Error): void {
+  checks.forEach((c, i) => c.done(result instanceof Error ? result : result[i] === 1 ? 'ok' : 'bad'));
+}
+
+function newStage(buf: Buffer, len: number, touched: number): Stage {
+  return { buf, len, filled: 0, ranges: [], touched, placed: 0, pending: [], verifying: 0, timer: null };
+}
+
+/** Take [a, b) out of a flat list of ranges (it lies inside one of them). */
+function removeRange(ranges: number[], a: number, b: number): void {
+  for (let i = 0; i < ranges.length; i += 2) {
+    const s = ranges[i]!;
+    const e = ranges[i + 1]!;
+    if (a < s || b > e) continue;
+    const keep: number[] = [];
+    if (s < a) keep.push(s, a);
+    if (b < e) keep.push(b, e);
+    ranges.splice(i, 2, ...keep);
+    return;
   }
 }
 

@@ -16,8 +16,20 @@ const IDLE_DROP_MS = 10_000;
 
 /** The one WebAssembly API used here (the engine's TypeScript lib has no DOM/wasm types). */
 const WasmMemory = (globalThis as unknown as {
-  WebAssembly: { Memory: new (d: { initial: number; maximum?: number }) => { buffer: ArrayBuffer } };
+  WebAssembly: { Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => { buffer: ArrayBuffer | SharedArrayBuffer } };
 }).WebAssembly.Memory;
+
+/**
+ * Extents are shared memory where the runtime allows it, so a worker thread can verify
+ * the chunks received into one without a copy (direct-writer.ts verifyBehind).
+ */
+export const EXTENTS_SHARED: boolean = (() => {
+  try {
+    return new WasmMemory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+})();
 
 let made = 0;
 const idle: Buffer[] = [];
@@ -31,7 +43,7 @@ export function acquireExtent(): Buffer | null {
   if (reused) return reused;
   if (made >= MAX_BUFFERS) return null;
   made++;
-  const memory = new WasmMemory({ initial: EXTENT_BYTES / WASM_PAGE, maximum: EXTENT_BYTES / WASM_PAGE });
+  const memory = new WasmMemory({ initial: EXTENT_BYTES / WASM_PAGE, maximum: EXTENT_BYTES / WASM_PAGE, shared: EXTENTS_SHARED });
   return Buffer.from(memory.buffer);
 }
 
