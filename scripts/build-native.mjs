@@ -11,7 +11,7 @@ import path from 'node:path';
 import os from 'node:os';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const sources = ['module.c', 'chacha20.c', 'syncfs.c'].map((f) => path.join(root, 'engine/native', f));
+const sources = ['module.c', 'chacha20.c', 'aes-ctr.c', 'syncfs.c'].map((f) => path.join(root, 'engine/native', f));
 const outDir = path.join(root, 'build/native');
 const out = path.join(outDir, 'shoal-native.node');
 const required = process.argv.includes('--require');
@@ -53,13 +53,21 @@ const check = `
     sodium.crypto_stream_chacha20_ietf_xor_ic(b, input, nonce, 1, key);
     if (!a.equals(b)) { console.error('mismatch at ' + n); process.exit(1); }
   }
+  for (const n of [1, 15, 16, 17, 4096, 200003]) {
+    const input = require('node:crypto').randomBytes(n), iv = require('node:crypto').randomBytes(16);
+    const a = Buffer.alloc(n);
+    m.aesCtr(a, input, iv, key);
+    const c = require('node:crypto').createCipheriv('aes-256-ctr', key, iv);
+    const b = Buffer.concat([c.update(input), c.final()]);
+    if (!a.equals(b)) { console.error('AES-CTR mismatch at ' + n); process.exit(1); }
+  }
   if (process.platform === 'linux' && (typeof m.syncfs !== 'function' || m.syncfs(0) === undefined)) {
     console.error('syncfs missing'); process.exit(1);
   }`;
 const loaded = spawnSync(process.execPath, ['-e', check], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 if (loaded.status !== 0) {
   fs.rmSync(tmp, { force: true });
-  done('built but did not load or disagreed with libsodium: not installed; the engine uses its fallbacks', false);
+  done('built but did not load or disagreed with libsodium or node:crypto: not installed; the engine uses its fallbacks', false);
 }
 fs.renameSync(tmp, out);
 done(`built ${path.relative(root, out)} (${os.arch()}, Node ${process.versions.node}, OpenSSL ${process.versions.openssl})`, true);

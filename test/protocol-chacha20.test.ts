@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { test } from 'node:test';
+import { aesCtrXor } from '../engine/protocol/bulk-cipher.js';
 import { CHACHA20_IMPL, chacha20Xor, libsodiumChaCha20, nativeChaCha20, type ChaCha20Xor } from '../engine/protocol/chacha20.js';
+import { nativeModule } from '../engine/util/native-module.js';
 
 /**
  * The frames' ChaCha20 (engine/protocol/chacha20.ts): the native module (OpenSSL, built at
@@ -93,4 +95,55 @@ test('the engine uses the native module where it is built, else libsodium', () =
   });
   assert.equal(off.status, 0, off.stderr);
   assert.equal(off.stdout.trim(), 'libsodium');
+});
+
+/** The bulk frames' AES-256-CTR (protocol/bulk-cipher.ts), from the same native module. */
+const nativeAes = nativeModule?.aesCtr ?? null;
+const aesSkip = nativeAes ? false : 'the native module is not built here (scripts/build-native.mjs); bulk frames stay ChaCha20';
+
+test('native AES-256-CTR matches node:crypto, in place and between buffers, at any length and counter', { skip: aesSkip }, () => {
+  const aes = nativeAes!;
+  for (const n of [1, 15, 16, 17, 63, 64, 65, 4096, 131_073]) {
+    const key = randomBytes(32);
+    const iv = randomBytes(12);
+    const input = randomBytes(n);
+    for (const block of [0, 4, 0xffff_fffe]) {
+      const counter = Buffer.concat([iv, Buffer.alloc(4)]);
+      counter.writeUInt32BE(block, 12);
+      const c = createCipheriv('aes-256-ctr', key, counter);
+      const expected = Buffer.concat([c.update(input), c.final()]);
+      const out = Buffer.alloc(n);
+      aes(out, input, counter, key);
+      assert.ok(out.equals(expected), `${n} bytes from block ${block}`);
+      const inPlace = Buffer.from(input);
+      aes(inPlace, inPlace, counter, key);
+      assert.ok(inPlace.equals(expected), `${n} bytes in place`);
+    }
+  }
+  // The engine's wrapper: nonce, then the block counter.
+  const key = randomBytes(32);
+  const nonce = randomBytes(12);
+  const input = randomBytes(1000);
+  const out = Buffer.alloc(1000);
+  aesCtrXor(out, input, nonce, 4, key, Buffer.alloc(16));
+  const c = createCipheriv('aes-256-ctr', key, Buffer.concat([nonce, Buffer.from([0, 0, 0, 4])]));
+  assert.ok(out.equals(c.update(input)));
+});
+
+test('native AES-256-CTR refuses bad arguments with a TypeError instead of touching memory', { skip: aesSkip }, () => {
+  const aes = nativeAes!;
+  const key = randomBytes(32);
+  const iv = randomBytes(16);
+  const buf = randomBytes(64);
+  const before = Buffer.from(buf);
+  const bad: Array<() => void> = [
+    () => aes(Buffer.alloc(63), buf, iv, key), // lengths differ
+    () => aes(buf, buf, randomBytes(12), key), // short iv
+    () => aes(buf, buf, iv, randomBytes(16)), // short key
+    () => aes(buf.subarray(1), buf.subarray(0, 63), iv, key), // overlapping, not the same
+    () => (aes as unknown as (...a: unknown[]) => void)(buf, 'text', iv, key),
+    () => (aes as unknown as (...a: unknown[]) => void)(buf, buf, iv),
+  ];
+  for (const call of bad) assert.throws(call, TypeError);
+  assert.ok(buf.equals(before), 'nothing was written');
 });

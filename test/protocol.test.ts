@@ -4,6 +4,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { ShoalError } from '../engine/errors.js';
 import { signRecord } from '../engine/model/record.js';
+import { BULK_AES_AVAILABLE } from '../engine/protocol/bulk-cipher.js';
 import { PeerConnection } from '../engine/protocol/connection.js';
 import { dataHeader, type Message } from '../engine/protocol/messages.js';
 import { PROTOCOL_VERSION, type TimerLike } from '../engine/protocol/types.js';
@@ -104,8 +105,8 @@ test('messages sent right after hello are held until a handler is set', async ()
   }
 });
 
-async function transfer(plainA: boolean, plainB: boolean, totalMiB: number): Promise<{ plain: [boolean, boolean] }> {
-  const p = await connectPair({ plainLan: plainA }, { plainLan: plainB });
+async function transfer(plainA: boolean, plainB: boolean, totalMiB: number, aes: [boolean, boolean] = [true, true]): Promise<{ plain: [boolean, boolean]; aes: [boolean, boolean] }> {
+  const p = await connectPair({ plainLan: plainA, bulkAes: aes[0] }, { plainLan: plainB, bulkAes: aes[1] });
   try {
     const FRAME = 256 * 1024;
     const frames = (totalMiB * 1024 * 1024) / FRAME;
@@ -131,7 +132,7 @@ async function transfer(plainA: boolean, plainB: boolean, totalMiB: number): Pro
     await within(done, 30_000, 'transfer');
     assert.equal(got.digest('hex'), sent.digest('hex'));
     assert.ok(p.b.bytesIn >= frames * FRAME);
-    return { plain: [p.a.plain, p.b.plain] };
+    return { plain: [p.a.plain, p.b.plain], aes: [p.a.bulkAes, p.b.bulkAes] };
   } finally {
     await p.close();
   }
@@ -139,6 +140,16 @@ async function transfer(plainA: boolean, plainB: boolean, totalMiB: number): Pro
 
 test('64 MiB of data frames arrive intact and in order (encrypted)', async () => {
   assert.deepEqual((await transfer(false, false, 64)).plain, [false, false]);
+});
+
+test('AES-256-CTR bulk frames only when both sides take them, ChaCha20 otherwise; data intact either way', async (t) => {
+  if (!BULK_AES_AVAILABLE) return t.skip('no AES bulk frames on this device (native module or AES instructions missing)');
+  assert.deepEqual((await transfer(false, false, 16)).aes, [true, true]);
+  assert.deepEqual((await transfer(false, false, 4, [true, false])).aes, [false, false]);
+  assert.deepEqual((await transfer(false, false, 4, [false, true])).aes, [false, false]);
+  // Plain frames are not encrypted at all, whatever the bulk cipher.
+  const plain = await transfer(true, true, 4);
+  assert.deepEqual(plain.plain, [true, true]);
 });
 
 test('plain mode only when both sides want it; data still intact', async () => {

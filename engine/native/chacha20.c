@@ -21,13 +21,6 @@
 
 #include "shoal-native.h"
 
-/* One cipher context per JavaScript environment (the engine's thread, each worker). */
-static void free_ctx(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  EVP_CIPHER_CTX_free((EVP_CIPHER_CTX *)data);
-}
-
 napi_value shoal_chacha20_xor(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -46,15 +39,8 @@ napi_value shoal_chacha20_xor(napi_env env, napi_callback_info info) {
     return shoal_fail(env, "ERR_INVALID_ARG", "xor: out and input overlap without being the same memory");
   if (in_n == 0) return NULL;
 
-  EVP_CIPHER_CTX *ctx = NULL;
-  if (napi_get_instance_data(env, (void **)&ctx) != napi_ok || ctx == NULL) {
-    ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL || EVP_EncryptInit_ex(ctx, EVP_chacha20(), NULL, NULL, NULL) != 1 ||
-        napi_set_instance_data(env, ctx, free_ctx, NULL) != napi_ok) {
-      EVP_CIPHER_CTX_free(ctx);
-      return shoal_fail(env, "ERR_CRYPTO", "xor: no ChaCha20 context");
-    }
-  }
+  EVP_CIPHER_CTX *ctx = shoal_cipher_ctx(env, 0);
+  if (ctx == NULL) return shoal_fail(env, "ERR_CRYPTO", "xor: no ChaCha20 context");
   /* OpenSSL's 16-byte ChaCha20 IV: the block counter (little endian), then the nonce. */
   uint8_t iv[16];
   iv[0] = (uint8_t)counter;

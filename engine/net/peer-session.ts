@@ -53,16 +53,25 @@ export class PeerSession {
     private readonly folders: () => Map<string, SyncFolder>,
     private readonly onJoined: (session: PeerSession, folder: SyncFolder) => void,
   ) {
-    conn.setDataPlacer((id, size) => this.placeAnswer(id, size));
+    conn.setDataPlacer({ place: (id, size) => this.placeAnswer(id, size), any: () => this.placeable > 0 });
   }
+
+  /** Requests in flight with a PlaceAnswer not asked yet. */
+  private placeable = 0;
 
   /** Where the bytes of the answer to request `id` go as they arrive (the asker's PlaceAnswer). */
   private placeAnswer(id: number, size: number): Buffer | null {
     const p = this.pending.get(id);
     const place = p?.place;
     if (!place) return null;
-    p.place = null; // asked once: a second answer for one id is refused anyway
+    this.forgetPlace(p); // asked once: a second answer for one id is refused anyway
     return place(size);
+  }
+
+  private forgetPlace(p: Pending): void {
+    if (!p.place) return;
+    p.place = null;
+    this.placeable--;
   }
 
   get id(): string {
@@ -263,11 +272,14 @@ export class PeerSession {
     if (this.nextId > 0x7fffffff) this.nextId = 1;
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
+        const p = this.pending.get(id);
+        if (p) this.forgetPlace(p);
         this.pending.delete(id);
         reject(new ShoalError('TIMEOUT', 'The peer did not answer a chunk request in time'));
       }, REQUEST_TIMEOUT_MS);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer, place: place ?? null });
+      if (place) this.placeable++;
       this.conn.send({ type: 'request', folderId: folder.keys.folderId, id, ...req });
     });
   }
@@ -277,6 +289,7 @@ export class PeerSession {
     if (!p) return undefined;
     this.pending.delete(id);
     clearTimeout(p.timer);
+    this.forgetPlace(p);
     return p;
   }
 
@@ -288,6 +301,7 @@ export class PeerSession {
     if (this.pausedTimer) clearTimeout(this.pausedTimer);
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
+      this.forgetPlace(p);
       p.reject(new ShoalError('PEER_GONE', `Peer disconnected: ${reason.message}`));
       this.pending.delete(id);
     }

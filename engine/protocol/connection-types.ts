@@ -10,6 +10,8 @@ export interface PeerOptions {
   listenPort: number;
   /** We accept unencrypted (still authenticated) frames from LAN peers (`lan_encrypt_data: false`). */
   plainLan: boolean;
+  /** false: never use AES for bulk frames (bulk-cipher.ts); default: where this device has it fast. */
+  bulkAes?: boolean;
   /** Wall clock for hello.nowMs and helloReceivedAt (ms since the epoch); default Date.now. */
   nowMs?: () => number;
   /** Bound on connect + handshake + hello; default 10 s. */
@@ -41,12 +43,16 @@ export interface ConnectOptions extends PeerOptions {
 export type MessageHandler = (msg: Message) => void;
 
 /**
- * Where the bytes of the `data` answer to request `id` should be decrypted to, as they
+ * place(): where the bytes of the `data` answer to request `id` should be decrypted to, as they
  * arrive: a buffer of exactly `size` bytes that nothing else writes to until the answer is
  * delivered (then its bytes are the message's, unverified like any answer), or null for a
  * frame buffer of the connection's own. Called inside the frame reader: no throwing.
  */
-export type DataPlacer = (id: number, size: number) => Buffer | null;
+export interface DataPlacer {
+  place(id: number, size: number): Buffer | null;
+  /** Whether any request in flight may be placed (else answers are not opened apart to ask). */
+  any(): boolean;
+}
 
 /** A `data` message being filled in place (PeerConnection.prepareData). */
 export interface OutgoingData {

@@ -10,7 +10,8 @@ import { FrameWriter } from './frame-writer.js';
 import { FrameReader } from './frame-reader.js';
 import { FrameOpener, FrameSealer } from './frames.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } from './handshake.js';
-import { checkHello, ourHello } from './hello.js';
+import { bulkAesKey } from './bulk-cipher.js';
+import { checkHello, ourHello, takesAesBulk } from './hello.js';
 import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
 import { isLanAddress, normalizeAddress } from './lan.js';
 import { dataHeader, dataIdOf, decodeMessage, encodeIndex, encodeMessage, type HelloMsg, type Message } from './messages.js';
@@ -43,6 +44,8 @@ export class PeerConnection {
   helloReceivedAt = 0;
   /** Frames we send are plain: both sides opted in and the peer is on a LAN. */
   plain = false;
+  /** Bulk frames we send are AES-256-CTR (protocol/bulk-cipher.ts): both sides take them. */
+  bulkAes = false;
   readonly closed: Promise<ShoalError>;
 
   private readonly socket: net.Socket;
@@ -53,6 +56,8 @@ export class PeerConnection {
   private resolveClosed!: (reason: ShoalError) => void;
   private reason: ShoalError | null = null;
   private handler: MessageHandler | null = null;
+  private readonly sealer: FrameSealer;
+  private readonly txKey: Buffer;
   private placer: DataPlacer | null = null;
   /** The request id of the answer being placed (placeData, then the reader's placed). */
   private placingId = 0;
@@ -113,13 +118,16 @@ export class PeerConnection {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.downLimiter = opts.limiter?.down;
 
-    this.reader = new FrameReader(new FrameOpener(hs.result.rxKey), {
+    this.reader = new FrameReader(new FrameOpener(hs.result.rxKey, takesAesBulk(opts) ? bulkAesKey(hs.result.rxKey) : null), {
       frame: (payload, authenticated) => this.onFrame(payload, authenticated),
       error: (err) => this.onReadError(err),
       place: (prefix, size) => this.placeData(prefix, size),
+      mayPlace: () => this.placer !== null && this.placer.any(),
       placed: (into) => this.handler!({ type: 'data', id: this.placingId, bytes: into }),
     });
-    this.writer = new FrameWriter(socket, new FrameSealer(hs.result.txKey), {
+    this.sealer = new FrameSealer(hs.result.txKey);
+    this.txKey = hs.result.txKey;
+    this.writer = new FrameWriter(socket, this.sealer, {
       ...(opts.sendBufSize ? { highWater: Math.round(opts.sendBufSize * MB) } : {}),
       ...(opts.limiter?.up ? { limiter: opts.limiter.up } : {}),
       onError: (err) => this.shutdown(asShoalError(err, 'Upload rate limiter failed'), true),
@@ -280,7 +288,7 @@ export class PeerConnection {
     if (!this.placer || !this.handler || this.helloWait || this.reason) return null;
     const id = dataIdOf(prefix);
     if (id < 0) return null; // not a data answer: onFrame refuses it
-    const into = this.placer(id, size);
+    const into = this.placer.place(id, size);
     if (into) this.placingId = id;
     return into;
   }
@@ -364,6 +372,9 @@ export class PeerConnection {
     this.helloReceivedAt = this.clock();
     this.plain = this.opts.plainLan && msg.plainLan && this.isLan;
     this.writer.plain = this.plain;
+    // Both take AES bulk frames: the bulk frames we send use it from now on.
+    this.bulkAes = takesAesBulk(this.opts) && msg.bulkAes === true;
+    if (this.bulkAes) this.sealer.useAesForBulk(bulkAesKey(this.txKey));
     // The peer may send plain frames only after reading our hello, so from here on.
     this.reader.acceptPlain = this.opts.plainLan;
     // Hold everything after hello until a handler is set.

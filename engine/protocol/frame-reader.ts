@@ -17,6 +17,8 @@ export interface FrameReaderHandlers {
    * When it returns a buffer, `placed` is called instead of `frame`.
    */
   place?: PlaceChunk;
+  /** Whether `place` may say yes at all now (else no bulk frame is opened apart for it). */
+  mayPlace?(): boolean;
   /** The chunk of the frame `place` was last asked about is now in the buffer it returned. */
   placed?(into: Buffer): void;
 }
@@ -148,7 +150,7 @@ export class FrameReader {
         if (this.need < 0) {
           if (this.buffered < HEADER_BYTES) return;
           const word = this.peekWord();
-          this.need = frameSizeFromHeader(word, this.acceptPlain);
+          this.need = frameSizeFromHeader(word, this.acceptPlain, this.opener.acceptsAes);
           this.bulk = isEncryptedBulk(word);
         }
         if (this.buffered < this.need) return this.startAssembly();
@@ -185,7 +187,7 @@ export class FrameReader {
    */
   private placeChunk(first: Buffer, n: number): boolean {
     const place = this.handlers.place;
-    if (!place) return false;
+    if (!place || this.handlers.mayPlace?.() === false) return false;
     const into = this.opener.openPlaced(first.subarray(0, n), place);
     if (!into) return false;
     this.buffered -= n;

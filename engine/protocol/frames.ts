@@ -1,5 +1,6 @@
 import { ShoalError } from '../errors.js';
 import { BODY_BLOCK, TAG_BYTES, checkTagOnly, openInto, sealInPlace as sealBody, tagOnly } from './aead.js';
+import { aesCtrXor } from './bulk-cipher.js';
 import { chacha20Xor } from './chacha20.js';
 import { framePool } from './frame-pool.js';
 import { MAX_FRAME } from './types.js';
@@ -7,7 +8,8 @@ import { MAX_FRAME } from './types.js';
 /**
  * Frames after the handshake: `[u32 BE header][body][16-byte Poly1305 tag]`.
  * Header bit 31 = plain flag, bit 30 = bulk flag; the rest is the length of body + tag
- * (bits 0..29; for bulk frames bits 0..23, and bits 24..29 hold the bulk prefix length).
+ * (bits 0..29; for bulk frames bits 0..23, bits 24..28 hold the bulk prefix length, and
+ * bit 29 says the body is encrypted with AES-256-CTR instead of ChaCha20: bulk-cipher.ts).
  * ChaCha20 and Poly1305 (aead.ts) with a 96-bit nonce = per-direction frame counter, so
  * frames can be neither reordered, replayed nor dropped. The body is always encrypted
  * unless plain, and the tag covers the header and
@@ -36,8 +38,12 @@ const BULK_FLAG = 0x4000_0000;
 const LENGTH_MASK = 0x3fff_ffff;
 const BULK_LENGTH_MASK = 0x00ff_ffff;
 const PREFIX_SHIFT = 24;
-/** The longest authenticated prefix of a bulk frame (6 bits in the header). */
-export const MAX_BULK_PREFIX = 63;
+/** The longest authenticated prefix of a bulk frame (5 bits in the header). */
+export const MAX_BULK_PREFIX = 31;
+/** Bulk frames' header bit 29: the body is AES-256-CTR (bulk-cipher.ts), else ChaCha20. */
+const AES_FLAG = 0x2000_0000;
+/** AES blocks in ChaCha20's first block (openPlaced decrypts a bulk body's first 64 bytes apart). */
+const AES_BLOCKS_IN_FIRST = 4;
 
 /**
  * A bulk frame's body is decrypted in two parts when its chunk goes straight to where its
@@ -59,6 +65,11 @@ function bulkPrefixOf(word: number): number {
   return (word & BULK_FLAG) === 0 ? 0 : (word >>> PREFIX_SHIFT) & MAX_BULK_PREFIX;
 }
 
+/** Is this the header of a bulk frame whose body is AES-256-CTR? */
+function isAesBulk(word: number): boolean {
+  return (word & BULK_FLAG) !== 0 && (word & AES_FLAG) !== 0;
+}
+
 /** How many leading bytes of a frame the tag covers (see above); `frame` ends before its tag. */
 function authenticatedBytes(word: number, frameWithoutTag: number): number {
   const prefix = bulkPrefixOf(word);
@@ -76,7 +87,15 @@ function setNonce(nonce: Buffer, counter: number): void {
 export class FrameSealer {
   private counter = 0;
   private readonly nonce = Buffer.alloc(12);
+  private readonly iv = Buffer.alloc(16);
+  /** Set once the peer takes AES bulk frames (bulk-cipher.ts): encrypted bulk bodies use it. */
+  private aesKey: Buffer | null = null;
   constructor(private readonly key: Buffer) {}
+
+  /** From now on, encrypted bulk frames' bodies are AES-256-CTR under `aesKey` (bulkAesKey of this direction). */
+  useAesForBulk(aesKey: Buffer): void {
+    this.aesKey = aesKey;
+  }
 
   /**
    * One whole frame carrying the concatenation of `parts`, in a buffer from the frame
@@ -104,16 +123,21 @@ export class FrameSealer {
   sealInPlace(frame: Buffer, plain: boolean, bulkPrefix = 0): Buffer {
     const at = frame.length - TAG_BYTES;
     let word = (plain ? PLAIN_FLAG : 0) + at - HEADER_BYTES + TAG_BYTES;
+    const aes = bulkPrefix > 0 && !plain && this.aesKey !== null;
     if (bulkPrefix > 0) {
       if (bulkPrefix > MAX_BULK_PREFIX || bulkPrefix > at - HEADER_BYTES) throw new RangeError(`Bad bulk prefix ${bulkPrefix}`);
-      word += BULK_FLAG + bulkPrefix * 2 ** PREFIX_SHIFT;
+      word += BULK_FLAG + bulkPrefix * 2 ** PREFIX_SHIFT + (aes ? AES_FLAG : 0);
     }
     frame.writeUInt32BE(word, 0);
     setNonce(this.nonce, this.counter++);
     const tag = frame.subarray(at);
     const auth = authenticatedBytes(word, at);
     if (plain) tagOnly(this.key, this.nonce, frame.subarray(0, auth), tag);
-    else sealBody(this.key, this.nonce, frame.subarray(0, at), HEADER_BYTES, tag, auth);
+    else if (aes) {
+      const body = frame.subarray(HEADER_BYTES, at);
+      aesCtrXor(body, body, this.nonce, 0, this.aesKey!, this.iv);
+      tagOnly(this.key, this.nonce, frame.subarray(0, auth), tag);
+    } else sealBody(this.key, this.nonce, frame.subarray(0, at), HEADER_BYTES, tag, auth);
     return frame;
   }
 }
@@ -128,8 +152,11 @@ function authFailed(cause: unknown): ShoalError {
   return new ShoalError('PROTOCOL_ERROR', 'A frame failed authentication (corrupted or tampered).', { cause });
 }
 
-/** Parses the header word: total frame size on the wire, or throws before any allocation. */
-export function frameSizeFromHeader(word: number, acceptPlain: boolean): number {
+/**
+ * Parses the header word: total frame size on the wire, or throws before any allocation.
+ * AES bulk frames are refused unless this side said it takes them (`acceptAes`).
+ */
+export function frameSizeFromHeader(word: number, acceptPlain: boolean, acceptAes = false): number {
   const bulk = (word & BULK_FLAG) !== 0;
   const bodyAndTag = word & (bulk ? BULK_LENGTH_MASK : LENGTH_MASK);
   const prefix = bulkPrefixOf(word);
@@ -141,6 +168,9 @@ export function frameSizeFromHeader(word: number, acceptPlain: boolean): number 
   if (word >= PLAIN_FLAG && !acceptPlain) {
     throw new ShoalError('PROTOCOL_ERROR', 'The peer sent an unencrypted frame that was not negotiated');
   }
+  if (bulk && (word & AES_FLAG) !== 0 && (!acceptAes || word >= PLAIN_FLAG)) {
+    throw new ShoalError('PROTOCOL_ERROR', 'The peer sent an AES-encrypted frame that was not negotiated');
+  }
   return HEADER_BYTES + bodyAndTag;
 }
 
@@ -148,8 +178,37 @@ export function frameSizeFromHeader(word: number, acceptPlain: boolean): number 
 export class FrameOpener {
   private counter = 0;
   private readonly nonce = Buffer.alloc(12);
+  private readonly iv = Buffer.alloc(16);
   private readonly firstBlock = Buffer.alloc(FIRST_BLOCK);
-  constructor(private readonly key: Buffer) {}
+  /**
+   * `aesKey`: this side takes AES bulk frames (bulk-cipher.ts), under that key (bulkAesKey of
+   * this direction); without it they are refused (frameSizeFromHeader's acceptAes).
+   */
+  constructor(
+    private readonly key: Buffer,
+    private readonly aesKey: Buffer | null = null,
+  ) {}
+
+  /** Whether AES bulk frames are taken (pass to frameSizeFromHeader). */
+  get acceptsAes(): boolean {
+    return this.aesKey !== null;
+  }
+
+  /**
+   * Check the tag over frame[0, auth) and decrypt body (frame[HEADER_BYTES, tagAt)) into `out`,
+   * with the cipher the header says. Throws authFailed, having written nothing, on a bad tag.
+   */
+  private openBody(word: number, frame: Buffer, tagAt: number, auth: number, out: Buffer): void {
+    try {
+      if (isAesBulk(word)) {
+        if (!this.aesKey) throw new Error('AES bulk frame not negotiated');
+        checkTagOnly(this.key, this.nonce, frame.subarray(0, auth), frame.subarray(tagAt));
+        aesCtrXor(out, frame.subarray(HEADER_BYTES, tagAt), this.nonce, 0, this.aesKey, this.iv);
+      } else openInto(this.key, this.nonce, frame.subarray(0, tagAt), HEADER_BYTES, frame.subarray(tagAt), out, auth);
+    } catch (err) {
+      throw authFailed(err);
+    }
+  }
 
   /**
    * How many leading payload bytes the last opened frame's tag covered: all of them, or a
@@ -168,13 +227,14 @@ export class FrameOpener {
     setNonce(this.nonce, this.counter++);
     const tag = frame.subarray(tagAt);
     const body = frame.subarray(HEADER_BYTES, tagAt);
-    try {
-      // A frame that fails is dropped whole: its payload is never handed out.
-      if (word >= PLAIN_FLAG) checkTagOnly(this.key, this.nonce, frame.subarray(0, auth), tag);
-      else openInto(this.key, this.nonce, frame.subarray(0, tagAt), HEADER_BYTES, tag, body, auth);
-    } catch (err) {
-      throw authFailed(err);
-    }
+    // A frame that fails is dropped whole: its payload is never handed out.
+    if (word >= PLAIN_FLAG) {
+      try {
+        checkTagOnly(this.key, this.nonce, frame.subarray(0, auth), tag);
+      } catch (err) {
+        throw authFailed(err);
+      }
+    } else this.openBody(word, frame, tagAt, auth, body);
     this.authenticated = auth - HEADER_BYTES;
     return body;
   }
@@ -201,13 +261,19 @@ export class FrameOpener {
       throw authFailed(err);
     }
     const first = this.firstBlock;
-    chacha20Xor(first, frame.subarray(HEADER_BYTES, HEADER_BYTES + FIRST_BLOCK), this.nonce, BODY_BLOCK, this.key);
+    const aes = isAesBulk(word) ? this.aesKey : null;
+    if (isAesBulk(word) && !aes) throw authFailed(new Error('AES bulk frame not negotiated'));
+    const head = frame.subarray(HEADER_BYTES, HEADER_BYTES + FIRST_BLOCK);
+    if (aes) aesCtrXor(first, head, this.nonce, 0, aes, this.iv);
+    else chacha20Xor(first, head, this.nonce, BODY_BLOCK, this.key);
     const into = place(first.subarray(0, prefix), size);
     if (!into) return null; // not consumed: open() or openOutOf() checks the tag again
     if (into.length !== size) throw new RangeError(`openPlaced: a place of ${into.length} bytes for ${size}`);
     this.counter++;
-    first.copy(into, 0, prefix, FIRST_BLOCK);
-    chacha20Xor(into.subarray(FIRST_BLOCK - prefix), frame.subarray(HEADER_BYTES + FIRST_BLOCK, tagAt), this.nonce, BODY_BLOCK + 1, this.key);
+    into.set(first.subarray(prefix));
+    const rest = frame.subarray(HEADER_BYTES + FIRST_BLOCK, tagAt);
+    if (aes) aesCtrXor(into.subarray(FIRST_BLOCK - prefix), rest, this.nonce, AES_BLOCKS_IN_FIRST, aes, this.iv);
+    else chacha20Xor(into.subarray(FIRST_BLOCK - prefix), rest, this.nonce, BODY_BLOCK + 1, this.key);
     this.authenticated = prefix;
     return into;
   }
@@ -219,15 +285,16 @@ export class FrameOpener {
    */
   openOutOf(frame: Buffer): Buffer {
     const tagAt = frame.length - TAG_BYTES;
-    const auth = authenticatedBytes(frame.readUInt32BE(0), tagAt);
+    const word = frame.readUInt32BE(0);
+    const auth = authenticatedBytes(word, tagAt);
     setNonce(this.nonce, this.counter++);
     const out = framePool.acquire(frame.length);
     const payload = out.subarray(HEADER_BYTES, tagAt);
     try {
-      openInto(this.key, this.nonce, frame.subarray(0, tagAt), HEADER_BYTES, frame.subarray(tagAt), payload, auth);
+      this.openBody(word, frame, tagAt, auth, payload);
     } catch (err) {
       framePool.release(out);
-      throw authFailed(err);
+      throw err;
     }
     this.authenticated = auth - HEADER_BYTES;
     return payload;

@@ -1,6 +1,7 @@
 import { ShoalError } from '../errors.js';
 import type { PeerOptions } from './connection-types.js';
 import type { HelloMsg } from './messages.js';
+import { BULK_AES_AVAILABLE } from './bulk-cipher.js';
 import { PROTOCOL_VERSION } from './types.js';
 
 /** The first message each side sends after the handshake: who we are and what we speak. */
@@ -13,7 +14,13 @@ export function ourHello(opts: PeerOptions, nowMs: number): HelloMsg {
     nowMs: Math.max(0, Math.round(nowMs)),
     listenPort: opts.listenPort,
     plainLan: opts.plainLan,
+    bulkAes: takesAesBulk(opts),
   };
+}
+
+/** Whether this side takes (and so says it takes) AES bulk frames: where fast here, unless turned off. */
+export function takesAesBulk(opts: PeerOptions): boolean {
+  return BULK_AES_AVAILABLE && opts.bulkAes !== false;
 }
 
 /** Throws PROTOCOL_ERROR, with a reason a user can act on, for a hello we cannot work with. */

@@ -21,6 +21,11 @@ export interface HelloMsg {
   listenPort: number;
   /** Sender accepts unencrypted (still authenticated) frames on a LAN. */
   plainLan: boolean;
+  /**
+   * Sender takes bulk frames encrypted with AES-256-CTR (bulk-cipher.ts). Appended after
+   * protocol 3's first hello; absent (false) from peers that predate it.
+   */
+  bulkAes?: boolean;
 }
 export interface JoinMsg { type: 'join'; folderId: Buffer; proof: Buffer }
 export interface RefuseMsg { type: 'refuse'; folderId: Buffer; code: ErrorCode; message: string }
@@ -136,7 +141,7 @@ export function encodeMessage(m: Message): Buffer {
   switch (m.type) {
     case 'hello':
       w.uint(m.protocolVersion).str(truncateUtf8(m.deviceId, MAX_DEVICE_ID)).str(truncateUtf8(m.deviceName, MAX_DEVICE_NAME));
-      w.uint(m.nowMs).uint(m.listenPort).bool(m.plainLan);
+      w.uint(m.nowMs).uint(m.listenPort).bool(m.plainLan).bool(m.bulkAes === true);
       break;
     case 'join':
       w.raw(fixed(m.folderId, FOLDER_ID_BYTES, 'folderId')).raw(fixed(m.proof, PROOF_BYTES, 'proof'));
@@ -199,8 +204,9 @@ export function decodeMessage(payload: Buffer): Message {
       const listenPort = rd.uint();
       if (listenPort > 65535) throw new ShoalError('PROTOCOL_ERROR', 'Bad listen port');
       const plainLan = rd.bool();
+      const bulkAes = rd.remaining > 0 ? rd.bool() : false;
       // Later versions may append fields to hello; it is the one message that tolerates them.
-      return { type: 'hello', protocolVersion, deviceId, deviceName, nowMs, listenPort, plainLan };
+      return { type: 'hello', protocolVersion, deviceId, deviceName, nowMs, listenPort, plainLan, bulkAes };
     }
     case TYPE_CODES.join:
       m = { type: 'join', folderId: own(rd.raw(FOLDER_ID_BYTES)), proof: own(rd.raw(PROOF_BYTES)) };

@@ -8,11 +8,14 @@ import { fileURLToPath } from 'node:url';
  * built at install by scripts/build-native.mjs when a C compiler and Node's headers are
  * there). Each function is an accelerator with a plain-Node fallback at its one user:
  * - xor: ChaCha20 through Node's own OpenSSL (protocol/chacha20.ts; else libsodium's);
+ * - aesCtr: AES-256-CTR through the same OpenSSL (protocol/bulk-cipher.ts; else ChaCha20);
  * - syncfs (Linux): one file system flushed at once (transfer/batch-sync.ts; else fsync per file).
  * SHOAL_NATIVE=0 turns the module off, to compare or to rule it out.
  */
 export interface NativeModule {
   xor?: (out: Uint8Array, input: Uint8Array, nonce: Uint8Array, counter: number, key: Uint8Array) => void;
+  /** AES-256-CTR: out = input XOR the key stream from the 16-byte counter block `iv`. */
+  aesCtr?: (out: Uint8Array, input: Uint8Array, iv: Uint8Array, key: Uint8Array) => void;
   /** 0, or the errno syncfs(2) failed with. Blocking. */
   syncfs?: (fd: number) => number;
 }
