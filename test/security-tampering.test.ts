@@ -42,23 +42,27 @@ test('bits flipped on the wire inside a big transfer: the file lands intact, not
   await flippedTransfer(6 * 1024 * 1024, [2_000_000, 3_000_000, 4_000_000]);
 });
 
-test('bits flipped in chunks received straight into their O_DIRECT extents: refused there, fetched again, the file lands intact', async (t) => {
-  if (process.platform !== 'linux') return t.skip('O_DIRECT extents (and so chunks received into them) exist on Linux only');
-  // Count the chunks that were received into their extents (the path under test).
-  const placeFor = FileAssembler.prototype.placeFor;
-  let placed = 0;
-  FileAssembler.prototype.placeFor = function (this: FileAssembler, i: number, size: number) {
-    const place = placeFor.call(this, i, size);
-    if (place) placed++;
-    return place;
-  };
-  try {
-    await flippedTransfer(DIRECT_MIN_FILE + 8 * 1024 * 1024, [10_000_000, 20_000_000, 30_000_000]);
-  } finally {
-    FileAssembler.prototype.placeFor = placeFor;
-  }
-  assert.ok(placed > 100, `most chunks were received into their extents (${placed})`);
-});
+for (const behind of ['1', '0']) {
+  test(`bits flipped in chunks received straight into their O_DIRECT extents, verified ${behind === '1' ? 'on the verify thread' : 'as they arrive'}: refused there, fetched again, the file lands intact`, async (t) => {
+    if (process.platform !== 'linux') return t.skip('O_DIRECT extents (and so chunks received into them) exist on Linux only');
+    process.env.SHOAL_VERIFY_BEHIND = behind; // (assembler.ts verifyBehind: read as each download opens)
+    // Count the chunks that were received into their extents (the path under test).
+    const placeFor = FileAssembler.prototype.placeFor;
+    let placed = 0;
+    FileAssembler.prototype.placeFor = function (this: FileAssembler, i: number, size: number) {
+      const place = placeFor.call(this, i, size);
+      if (place) placed++;
+      return place;
+    };
+    try {
+      await flippedTransfer(DIRECT_MIN_FILE + 8 * 1024 * 1024, [10_000_000, 20_000_000, 30_000_000]);
+    } finally {
+      FileAssembler.prototype.placeFor = placeFor;
+      delete process.env.SHOAL_VERIFY_BEHIND;
+    }
+    assert.ok(placed > 100, `most chunks were received into their extents (${placed})`);
+  });
+}
 
 /** A file of `size` random bytes from A to B through a relay that flips a bit at each of `at`. */
 async function flippedTransfer(size: number, at: number[]): Promise<void> {

@@ -1,11 +1,10 @@
 import { checkChunkSpans } from '../index/chunk-hash.js';
-import { OnDemandWorker } from '../util/on-demand-worker.js';
 import { HASH_BYTES } from './chunk-ref.js';
-import type { ChunkCheckJob, VerifyReply } from './verify-worker.js';
+import { verifyThread } from './verify-thread.js';
 
 /**
  * Verifies the chunks received into a download's write extent (transfer/direct-writer.ts)
- * on a worker thread (verify-worker.ts), reading the extent's shared memory in place: the
+ * on the verify thread (verify-thread.ts), reading the extent's shared memory in place: the
  * receiving engine thread is the busiest thread of a big download, and BLAKE3 over every
  * byte was ~0.2 s of it per GiB. One message per 4 MiB extent, not per chunk: per chunk,
  * the hand-off cost as much as the hash.
@@ -13,12 +12,6 @@ import type { ChunkCheckJob, VerifyReply } from './verify-worker.js';
  * If the worker cannot run or dies, the chunks are checked on this thread instead: a
  * verdict is never skipped.
  */
-const IDLE_MS = 2000;
-
-interface Waiting {
-  resolve(ok: Uint8Array): void;
-  reject(err: Error): void;
-}
 
 /** A chunk in an extent: where it lies and what it must hash to. */
 export interface ChunkSpan {
@@ -28,13 +21,6 @@ export interface ChunkSpan {
 }
 
 class ChunkVerifier {
-  private readonly worker = new OnDemandWorker<VerifyReply>(import.meta.url, 'verify-worker', IDLE_MS, {
-    reply: (m) => this.onReply(m),
-    failed: (err) => this.fail(err),
-    busy: () => this.waiting.size > 0,
-  });
-  private readonly waiting = new Map<number, Waiting>();
-  private nextId = 1;
   /** Chunks checked on the worker so far (tests). */
   checkedOnWorker = 0;
 
@@ -42,35 +28,12 @@ class ChunkVerifier {
   async verify(memory: SharedArrayBuffer, spans: readonly ChunkSpan[]): Promise<Uint8Array> {
     const { at, hashes } = pack(spans);
     try {
-      const ok = await this.send({ id: this.nextId++, memory, spans: at, hashes });
+      const ok = await verifyThread.run({ memory, spans: at, hashes }, [at.buffer as ArrayBuffer, hashes.buffer as ArrayBuffer]);
       if (ok.length !== spans.length) throw new Error('verify-worker: a reply of the wrong length');
       this.checkedOnWorker += spans.length;
       return ok;
     } catch {
-      return checkChunkSpans(memory, at, hashes);
-    }
-  }
-
-  private send(job: ChunkCheckJob): Promise<Uint8Array> {
-    const w = this.worker.get();
-    return new Promise((resolve, reject) => {
-      this.waiting.set(job.id, { resolve, reject });
-      w.postMessage(job, [job.spans.buffer as ArrayBuffer, job.hashes.buffer as ArrayBuffer]);
-    });
-  }
-
-  private onReply(m: VerifyReply): void {
-    const waiter = this.waiting.get(m.id);
-    if (!waiter) return;
-    this.waiting.delete(m.id);
-    waiter.resolve(m.ok);
-    if (this.waiting.size === 0) this.worker.idle();
-  }
-
-  private fail(err: Error): void {
-    for (const [id, waiter] of this.waiting) {
-      this.waiting.delete(id);
-      waiter.reject(err);
+      return verifySpansHere(memory, spans); // (at and hashes went to the worker: packed again)
     }
   }
 }

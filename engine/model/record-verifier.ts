@@ -1,10 +1,9 @@
-import { OnDemandWorker } from '../util/on-demand-worker.js';
 import { SIG_BYTES, signedBytes, verifyRecord, type FileRecord } from './record.js';
-import type { VerifyJob, VerifyReply } from './verify-worker.js';
+import { verifyThread } from './verify-thread.js';
 
 /**
- * Checks the signatures of records peers send (record.ts verifyRecord), in batches on a
- * worker thread (verify-worker.ts) when there are many: a first sync of 10,000 files
+ * Checks the signatures of records peers send (record.ts verifyRecord), in batches on the
+ * verify thread (verify-thread.ts) when there are many: a first sync of 10,000 files
  * brings 10,000 signatures, ~0.4-0.8 s of Ed25519 on the engine's thread, which is the
  * busiest thread of a receiving device. A few records are checked right here: a trip to
  * the worker would only add latency to a single changed file.
@@ -15,22 +14,8 @@ import type { VerifyJob, VerifyReply } from './verify-worker.js';
 export const WORKER_FROM = 16;
 /** Records per message to the worker (replies come back batch by batch). */
 const BATCH = 512;
-/** The worker (an isolate: a few MiB) is stopped after this long without work. */
-const IDLE_MS = 2000;
-
-interface Waiting {
-  resolve(ok: Uint8Array): void;
-  reject(err: Error): void;
-}
 
 class RecordVerifier {
-  private readonly worker = new OnDemandWorker<VerifyReply>(import.meta.url, 'verify-worker', IDLE_MS, {
-    reply: (m) => this.onReply(m),
-    failed: (err) => this.fail(err),
-    busy: () => this.waiting.size > 0,
-  });
-  private readonly waiting = new Map<number, Waiting>();
-  private nextId = 1;
   /** Records checked on the worker so far (tests). */
   checkedOnWorker = 0;
 
@@ -73,28 +58,7 @@ class RecordVerifier {
   }
 
   private send(publicKey: Buffer, packed: Buffer, count: number): Promise<Uint8Array> {
-    const w = this.worker.get();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      const job: VerifyJob = { id, publicKey: new Uint8Array(publicKey), packed, count };
-      w.postMessage(job, [packed.buffer as ArrayBuffer]);
-    });
-  }
-
-  private onReply(m: VerifyReply): void {
-    const waiter = this.waiting.get(m.id);
-    if (!waiter) return;
-    this.waiting.delete(m.id);
-    waiter.resolve(m.ok);
-    if (this.waiting.size === 0) this.worker.idle();
-  }
-
-  private fail(err: Error): void {
-    for (const [id, waiter] of this.waiting) {
-      this.waiting.delete(id);
-      waiter.reject(err);
-    }
+    return verifyThread.run({ publicKey: new Uint8Array(publicKey), packed, count }, [packed.buffer as ArrayBuffer]);
   }
 }
 
