@@ -9,6 +9,7 @@ import { finishTemp, type CommitOptions, type LandedStat } from './commit.js';
 import { DirectWriter, type VerifySpans } from './direct-writer.js';
 import { EarlySync } from './early-sync.js';
 import { fsError } from './errors.js';
+import { ChunkWrites } from './chunk-writes.js';
 import { readFully, writevFully } from './io.js';
 import { hashMismatch, layoutOf, type ChunkLayout } from './layout.js';
 import { verifyTempChunks } from './resume.js';
@@ -44,21 +45,6 @@ type Phase = 'open' | 'finalizing' | 'done' | 'closed';
 
 const READ_SOURCE = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 const MAX_SPARE_BUFFERS = 4;
-/** Bounds of one coalesced write (buffers, bytes). */
-const MAX_RUN_CHUNKS = 64;
-const MAX_RUN_BYTES = 8 * 1024 * 1024;
-
-interface QueuedWrite {
-  i: number;
-  data: Buffer;
-  /** `data` is the chunk's place in its extent (placeFor): counted there, not copied. */
-  placed: boolean;
-  /** The hash a placed chunk is verified against with the rest of its extent (verifiesBehind), or null: checked already. */
-  behind: Buffer | null;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * The verifier for chunks received into their extents, when they are checked on the verify
  * thread (DirectWriter verifiesBehind), else undefined: checked here as they arrive. The
@@ -90,9 +76,14 @@ export class FileAssembler {
   private phase: Phase = 'open';
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
-  /** Verified chunks waiting for the write in progress (see drainWrites). */
-  private writeQueue: QueuedWrite[] = [];
-  private writing = false;
+  /** Verified chunks on their way to the temp file (chunk-writes.ts). */
+  private readonly writes = new ChunkWrites(() => ({
+    path: this.rec.path,
+    fh: this.fh!,
+    direct: this.direct,
+    stopped: this.phase !== 'open',
+    wrote: (bytes) => this.wrote(bytes),
+  }));
   /** Background datasyncs while the file downloads (early-sync.ts). */
   private readonly early = new EarlySync();
   /** Read buffers for local copies, reused so a big file's copies do not churn memory. */
@@ -330,8 +321,7 @@ export class FileAssembler {
     this.inflight++;
     try {
       await new Promise<void>((resolve, reject) => {
-        this.writeQueue.push({ i, data, placed, behind, resolve, reject });
-        if (!this.writing) void this.drainWrites();
+        this.writes.add({ i, pos: this.layout.offsets[i]!, data, placed, behind, resolve, reject });
       });
       this.markPresent(i);
     } catch (err) {
@@ -361,66 +351,6 @@ export class FileAssembler {
     if (!sync) return;
     this.inflight++; // finalize and abort wait for it (waitIdle)
     void sync.finally(() => this.settled());
-  }
-
-  /**
-   * One write at a time per file; chunks verified meanwhile are written together, adjacent
-   * ones in one pwritev. A fast download then costs a few large writes instead of one
-   * thread-pool job per chunk, whose hand-offs cost the event loop more than the copies.
-   */
-  private async drainWrites(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.writeQueue.length > 0) {
-        const batch = this.writeQueue.splice(0).sort((a, b) => a.i - b.i);
-        if (this.direct) {
-          await this.stageDirect(this.direct, batch);
-          continue;
-        }
-        for (let start = 0; start < batch.length; ) {
-          let end = start + 1;
-          let bytes = batch[start]!.data.length;
-          while (end < batch.length && batch[end]!.i === batch[end - 1]!.i + 1 && end - start < MAX_RUN_CHUNKS && bytes < MAX_RUN_BYTES) {
-            bytes += batch[end++]!.data.length;
-          }
-          const run = batch.slice(start, end);
-          start = end;
-          try {
-            await writevFully(this.fh!, run.map((w) => w.data), this.layout.offsets[run[0]!.i]!);
-            this.wrote(bytes);
-            for (const w of run) w.resolve();
-          } catch (err) {
-            for (const w of run) w.reject(err);
-          }
-        }
-      }
-    } finally {
-      this.writing = false;
-    }
-  }
-
-  /** O_DIRECT path: each chunk is staged in its extent(s); full extents are written as they fill. */
-  private async stageDirect(direct: DirectWriter, batch: QueuedWrite[]): Promise<void> {
-    for (const w of batch) {
-      try {
-        const pos = this.layout.offsets[w.i]!;
-        if (w.behind) {
-          if (this.phase !== 'open') throw new ShoalError('INTERNAL', `${this.rec.path}: the download stopped before this chunk was verified`);
-          // Settled once its extent is verified and written; the write loop goes on meanwhile.
-          const path = this.record.path;
-          const done = (r: 'ok' | 'bad' | Error): void => (r === 'ok' ? w.resolve() : w.reject(r === 'bad' ? hashMismatch(path, w.i) : r));
-          await direct.commitPlaced(pos, w.data.length, { hash: w.behind, done });
-          this.wrote(w.data.length);
-          continue;
-        }
-        if (w.placed) await direct.commitPlaced(pos, w.data.length);
-        else await direct.put(pos, w.data);
-        this.wrote(w.data.length);
-        w.resolve();
-      } catch (err) {
-        w.reject(err);
-      }
-    }
   }
 
   private markPresent(i: number): void {
