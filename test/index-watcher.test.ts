@@ -232,3 +232,39 @@ test('close is idempotent and silences the watcher', async () => {
   assert.deepEqual(t.seen, []);
   await t.done();
 });
+
+test('a folder created while watching is reported to its owner once its own watch is up (onWatched), and from then on changes in it are seen', async () => {
+  const base = await tempDir();
+  const root = path.join(base, 'folder');
+  await fs.mkdir(root);
+  const watched: string[] = [];
+  const raw: string[] = [];
+  const { DirectoryWatcher } = await import('../engine/index/directory-watcher.js');
+  const dw = new DirectoryWatcher({
+    ignoreInitial: true,
+    followSymlinks: false,
+    atomic: false,
+    ignored: (_p: string, stats?: import('node:fs').Stats) => !!stats && !stats.isDirectory(),
+    onRaw: (_event, name, watchedPath) => {
+      raw.push(path.join(watchedPath, name));
+      return true;
+    },
+    onWatched: (dir) => {
+      watched.push(dir);
+      // At this moment the folder's OS watch exists: a change made now is reported.
+      if (dir.endsWith(`${path.sep}new`)) writeFileSync(path.join(dir, 'edited.txt'), 'x');
+    },
+  });
+  try {
+    dw.add(root);
+    await new Promise<void>((resolve) => dw.once('ready', () => resolve()));
+    assert.equal(watched.length, 0, 'the initial watches are not reported (the engine scans everything at start)');
+    await fs.mkdir(path.join(root, 'new'));
+    await waitFor(() => watched.includes(path.join(root, 'new')), 2000, 'the new folder watched');
+    await waitFor(() => raw.includes(path.join(root, 'new', 'edited.txt')), 2000, 'the change made as the watch came up');
+  } finally {
+    await dw.close();
+    await removeDir(base);
+  }
+
+});

@@ -33,7 +33,14 @@ interface ChokidarInternals {
  */
 export type RawEventHandler = (event: string, name: string, watchedPath: string) => boolean;
 
-export type DirectoryWatcherOptions = ConstructorParameters<typeof FSWatcher>[0] & { onRaw: RawEventHandler };
+export type DirectoryWatcherOptions = ConstructorParameters<typeof FSWatcher>[0] & {
+  onRaw: RawEventHandler;
+  /**
+   * A folder's OS watch was set up after the initial ones ('ready'): nothing that happened
+   * in it before this moment was reported, so its owner looks at what it holds now.
+   */
+  onWatched?: (dir: string) => void;
+};
 
 /**
  * chokidar for a watcher that watches directories only (isIgnored drops everything else),
@@ -49,9 +56,13 @@ export type DirectoryWatcherOptions = ConstructorParameters<typeof FSWatcher>[0]
  * (test/index-watcher.test.ts covers new, nested and symlinked directories.)
  */
 export class DirectoryWatcher extends FSWatcher {
-  constructor({ onRaw, ...opts }: DirectoryWatcherOptions) {
+  /** The initial watches are set up ('ready' was emitted). */
+  private started = false;
+
+  constructor({ onRaw, onWatched, ...opts }: DirectoryWatcherOptions) {
     super(opts);
-    this.watchFoldersDirectly(onRaw);
+    this.once('ready', () => (this.started = true));
+    this.watchFoldersDirectly(onRaw, onWatched);
     this.throttleRereads();
   }
 
@@ -65,7 +76,7 @@ export class DirectoryWatcher extends FSWatcher {
    * subfolders may have changed: an entry appeared or went; content and attribute changes
    * never add a folder. Errors go where chokidar sends its own watches' errors.
    */
-  private watchFoldersDirectly(onRaw: RawEventHandler): void {
+  private watchFoldersDirectly(onRaw: RawEventHandler, onWatched?: (dir: string) => void): void {
     const self = this as unknown as ChokidarInternals;
     const handler = self._nodeFsHandler;
     if (
@@ -99,6 +110,9 @@ export class DirectoryWatcher extends FSWatcher {
         if (process.platform === 'win32' && err.code === 'EPERM' && !existsSync(dir)) return;
         onError(err);
       });
+      // A folder created while watching is listed first, then watched: a file changed in
+      // between (a download landing there, then an edit) was never reported.
+      if (this.started && onWatched) onWatched(dir);
       return () => watcher.close();
     };
   }

@@ -170,6 +170,7 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
         this.noteRawEvent();
         return this.onRaw(event, name, watchedPath);
       },
+      onWatched: (dir) => this.onFolderWatched(dir),
     });
     fsw.add(this.root);
     this.fsw = fsw;
@@ -229,6 +230,17 @@ export class FolderWatcher extends EventEmitter<WatcherEvents> {
     if (renamed && this.ownRenames.consume(wire)) return false;
     this.schedule(wire);
     return renamed;
+  }
+
+  /**
+   * A folder created after the start is now watched: what changed in it before (between its
+   * listing and its watch) went unreported, so the folder itself is reported again and the
+   * engine looks at everything in it (local-changes.ts lookInside).
+   */
+  private onFolderWatched(dir: string): void {
+    if (this.closed || this.gone) return;
+    const wire = this.wireFolder(dir);
+    if (wire) this.schedule(wire);
   }
 
   /** The wire path of a watched folder ('' for the root, null outside it), cached. */
