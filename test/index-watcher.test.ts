@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { IgnoreRules } from '../engine/index/ignore.js';
@@ -267,4 +267,39 @@ test('a folder created while watching is reported to its owner once its own watc
     await removeDir(base);
   }
 
+});
+
+test('a subfolder created between its parent\'s listing and its watch is still found and watched (the parent is listed again once watched)', async () => {
+  const base = await tempDir();
+  const root = path.join(base, 'folder');
+  await fs.mkdir(root);
+  const watched: string[] = [];
+  const raw: string[] = [];
+  const { DirectoryWatcher } = await import('../engine/index/directory-watcher.js');
+  const dw = new DirectoryWatcher({
+    ignoreInitial: true,
+    followSymlinks: false,
+    atomic: false,
+    ignored: (_p: string, stats?: import('node:fs').Stats) => !!stats && !stats.isDirectory(),
+    onRaw: (_event, name, watchedPath) => {
+      raw.push(path.join(watchedPath, name));
+      return true;
+    },
+    onWatched: (dir) => void watched.push(dir),
+    // The window: 'parent' has been listed (empty) and its OS watch is not up yet.
+    beforeWatch: (dir) => {
+      if (dir === path.join(root, 'parent')) mkdirSync(path.join(dir, 'child'));
+    },
+  });
+  try {
+    dw.add(root);
+    await new Promise<void>((resolve) => dw.once('ready', () => resolve()));
+    await fs.mkdir(path.join(root, 'parent'));
+    await waitFor(() => watched.includes(path.join(root, 'parent', 'child')), 3000, 'the child folder watched');
+    writeFileSync(path.join(root, 'parent', 'child', 'x.txt'), 'x');
+    await waitFor(() => raw.includes(path.join(root, 'parent', 'child', 'x.txt')), 2000, 'a change in the child folder');
+  } finally {
+    await dw.close();
+    await removeDir(base);
+  }
 });

@@ -40,6 +40,8 @@ export type DirectoryWatcherOptions = ConstructorParameters<typeof FSWatcher>[0]
    * in it before this moment was reported, so its owner looks at what it holds now.
    */
   onWatched?: (dir: string) => void;
+  /** Tests only: runs just before a folder's OS watch is set up (after it was listed). */
+  beforeWatch?: (dir: string) => void;
 };
 
 /**
@@ -59,10 +61,10 @@ export class DirectoryWatcher extends FSWatcher {
   /** The initial watches are set up ('ready' was emitted). */
   private started = false;
 
-  constructor({ onRaw, onWatched, ...opts }: DirectoryWatcherOptions) {
+  constructor({ onRaw, onWatched, beforeWatch, ...opts }: DirectoryWatcherOptions) {
     super(opts);
     this.once('ready', () => (this.started = true));
-    this.watchFoldersDirectly(onRaw, onWatched);
+    this.watchFoldersDirectly(onRaw, onWatched, beforeWatch);
     this.throttleRereads();
   }
 
@@ -76,7 +78,7 @@ export class DirectoryWatcher extends FSWatcher {
    * subfolders may have changed: an entry appeared or went; content and attribute changes
    * never add a folder. Errors go where chokidar sends its own watches' errors.
    */
-  private watchFoldersDirectly(onRaw: RawEventHandler, onWatched?: (dir: string) => void): void {
+  private watchFoldersDirectly(onRaw: RawEventHandler, onWatched?: (dir: string) => void, beforeWatch?: (dir: string) => void): void {
     const self = this as unknown as ChokidarInternals;
     const handler = self._nodeFsHandler;
     if (
@@ -94,6 +96,7 @@ export class DirectoryWatcher extends FSWatcher {
     const onError = handler._boundHandleError;
     handler._watchWithNodeFs = (dir, listener) => {
       self._getWatchedDir(path.dirname(dir)).add(path.basename(dir)); // what chokidar's version records
+      beforeWatch?.(dir);
       let watcher: FsWatcher;
       try {
         watcher = watch(dir, { persistent: this.options.persistent !== false }, (event, name) => {
@@ -110,9 +113,15 @@ export class DirectoryWatcher extends FSWatcher {
         if (process.platform === 'win32' && err.code === 'EPERM' && !existsSync(dir)) return;
         onError(err);
       });
-      // A folder created while watching is listed first, then watched: a file changed in
-      // between (a download landing there, then an edit) was never reported.
-      if (this.started && onWatched) onWatched(dir);
+      // A folder created while watching is listed first, then watched: whatever appeared or
+      // changed in it in between was never reported. So it is listed once more (chokidar's
+      // paced re-read: subfolders created in between get their own watches, which were
+      // otherwise never set up, and every change in them went unseen until a rescan), and
+      // its owner looks at the files in it (onWatched).
+      if (this.started) {
+        void listener(dir);
+        onWatched?.(dir);
+      }
       return () => watcher.close();
     };
   }
