@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { IgnoreRules } from '../engine/index/ignore.js';
+import { DirectoryWatcher } from '../engine/index/directory-watcher.js';
 import { FolderWatcher } from '../engine/index/watcher.js';
 import { removeDir, tempDir, waitFor } from './index-helpers.js';
 
@@ -233,73 +234,76 @@ test('close is idempotent and silences the watcher', async () => {
   await t.done();
 });
 
-test('a folder created while watching is reported to its owner once its own watch is up (onWatched), and from then on changes in it are seen', async () => {
+/**
+ * A bare DirectoryWatcher on a fresh empty folder, watching directories only as FolderWatcher
+ * does, recording every raw event path and every folder reported by onWatched.
+ */
+async function bareWatcher(hooks: { onWatched?: (dir: string) => void; beforeWatch?: (dir: string) => void } = {}) {
   const base = await tempDir();
   const root = path.join(base, 'folder');
   await fs.mkdir(root);
   const watched: string[] = [];
   const raw: string[] = [];
-  const { DirectoryWatcher } = await import('../engine/index/directory-watcher.js');
   const dw = new DirectoryWatcher({
     ignoreInitial: true,
     followSymlinks: false,
     atomic: false,
-    ignored: (_p: string, stats?: import('node:fs').Stats) => !!stats && !stats.isDirectory(),
+    ignored: (_p: string, stats?: Stats) => !!stats && !stats.isDirectory(),
     onRaw: (_event, name, watchedPath) => {
       raw.push(path.join(watchedPath, name));
       return true;
     },
     onWatched: (dir) => {
       watched.push(dir);
-      // At this moment the folder's OS watch exists: a change made now is reported.
+      hooks.onWatched?.(dir);
+    },
+    ...(hooks.beforeWatch ? { beforeWatch: hooks.beforeWatch } : {}),
+  });
+  dw.add(root);
+  await new Promise<void>((resolve) => dw.once('ready', () => resolve()));
+  return {
+    root,
+    watched,
+    raw,
+    done: async () => {
+      await dw.close();
+      await removeDir(base);
+    },
+  };
+}
+
+test('a folder created while watching is reported to its owner once its own watch is up (onWatched), and from then on changes in it are seen', async () => {
+  const t = await bareWatcher({
+    // At this moment the folder's OS watch exists: a change made now is reported.
+    onWatched: (dir) => {
       if (dir.endsWith(`${path.sep}new`)) writeFileSync(path.join(dir, 'edited.txt'), 'x');
     },
   });
   try {
-    dw.add(root);
-    await new Promise<void>((resolve) => dw.once('ready', () => resolve()));
-    assert.equal(watched.length, 0, 'the initial watches are not reported (the engine scans everything at start)');
-    await fs.mkdir(path.join(root, 'new'));
-    await waitFor(() => watched.includes(path.join(root, 'new')), 2000, 'the new folder watched');
-    await waitFor(() => raw.includes(path.join(root, 'new', 'edited.txt')), 2000, 'the change made as the watch came up');
+    assert.equal(t.watched.length, 0, 'the initial watches are not reported (the engine scans everything at start)');
+    await fs.mkdir(path.join(t.root, 'new'));
+    await waitFor(() => t.watched.includes(path.join(t.root, 'new')), 2000, 'the new folder watched');
+    await waitFor(() => t.raw.includes(path.join(t.root, 'new', 'edited.txt')), 2000, 'the change made as the watch came up');
   } finally {
-    await dw.close();
-    await removeDir(base);
+    await t.done();
   }
-
 });
 
 test('a subfolder created between its parent\'s listing and its watch is still found and watched (the parent is listed again once watched)', async () => {
-  const base = await tempDir();
-  const root = path.join(base, 'folder');
-  await fs.mkdir(root);
-  const watched: string[] = [];
-  const raw: string[] = [];
-  const { DirectoryWatcher } = await import('../engine/index/directory-watcher.js');
-  const dw = new DirectoryWatcher({
-    ignoreInitial: true,
-    followSymlinks: false,
-    atomic: false,
-    ignored: (_p: string, stats?: import('node:fs').Stats) => !!stats && !stats.isDirectory(),
-    onRaw: (_event, name, watchedPath) => {
-      raw.push(path.join(watchedPath, name));
-      return true;
-    },
-    onWatched: (dir) => void watched.push(dir),
+  let root = '';
+  const t = await bareWatcher({
     // The window: 'parent' has been listed (empty) and its OS watch is not up yet.
     beforeWatch: (dir) => {
       if (dir === path.join(root, 'parent')) mkdirSync(path.join(dir, 'child'));
     },
   });
+  root = t.root;
   try {
-    dw.add(root);
-    await new Promise<void>((resolve) => dw.once('ready', () => resolve()));
     await fs.mkdir(path.join(root, 'parent'));
-    await waitFor(() => watched.includes(path.join(root, 'parent', 'child')), 3000, 'the child folder watched');
+    await waitFor(() => t.watched.includes(path.join(root, 'parent', 'child')), 3000, 'the child folder watched');
     writeFileSync(path.join(root, 'parent', 'child', 'x.txt'), 'x');
-    await waitFor(() => raw.includes(path.join(root, 'parent', 'child', 'x.txt')), 2000, 'a change in the child folder');
+    await waitFor(() => t.raw.includes(path.join(root, 'parent', 'child', 'x.txt')), 2000, 'a change in the child folder');
   } finally {
-    await dw.close();
-    await removeDir(base);
+    await t.done();
   }
 });

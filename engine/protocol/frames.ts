@@ -65,6 +65,16 @@ function bulkPrefixOf(word: number): number {
   return (word & BULK_FLAG) === 0 ? 0 : (word >>> PREFIX_SHIFT) & MAX_BULK_PREFIX;
 }
 
+/**
+ * out = input XOR a frame's body key stream from 64-byte block `from` of the body on:
+ * AES-256-CTR under `aesKey` when given (4 AES blocks per 64 bytes), else ChaCha20 under
+ * `key` (whose block 0 is the Poly1305 key, so the body starts at BODY_BLOCK).
+ */
+function bodyXor(out: Uint8Array, input: Uint8Array, nonce: Buffer, from: number, key: Buffer, aesKey: Buffer | null, iv: Buffer): void {
+  if (aesKey) aesCtrXor(out, input, nonce, from * AES_BLOCKS_IN_FIRST, aesKey, iv);
+  else chacha20Xor(out, input, nonce, BODY_BLOCK + from, key);
+}
+
 /** Is this the header of a bulk frame whose body is AES-256-CTR? */
 function isAesBulk(word: number): boolean {
   return (word & BULK_FLAG) !== 0 && (word & AES_FLAG) !== 0;
@@ -135,7 +145,7 @@ export class FrameSealer {
     if (plain) tagOnly(this.key, this.nonce, frame.subarray(0, auth), tag);
     else if (aes) {
       const body = frame.subarray(HEADER_BYTES, at);
-      aesCtrXor(body, body, this.nonce, 0, this.aesKey!, this.iv);
+      bodyXor(body, body, this.nonce, 0, this.key, this.aesKey, this.iv);
       tagOnly(this.key, this.nonce, frame.subarray(0, auth), tag);
     } else sealBody(this.key, this.nonce, frame.subarray(0, at), HEADER_BYTES, tag, auth);
     return frame;
@@ -203,7 +213,7 @@ export class FrameOpener {
       if (isAesBulk(word)) {
         if (!this.aesKey) throw new Error('AES bulk frame not negotiated');
         checkTagOnly(this.key, this.nonce, frame.subarray(0, auth), frame.subarray(tagAt));
-        aesCtrXor(out, frame.subarray(HEADER_BYTES, tagAt), this.nonce, 0, this.aesKey, this.iv);
+        bodyXor(out, frame.subarray(HEADER_BYTES, tagAt), this.nonce, 0, this.key, this.aesKey, this.iv);
       } else openInto(this.key, this.nonce, frame.subarray(0, tagAt), HEADER_BYTES, frame.subarray(tagAt), out, auth);
     } catch (err) {
       throw authFailed(err);
@@ -264,16 +274,14 @@ export class FrameOpener {
     const aes = isAesBulk(word) ? this.aesKey : null;
     if (isAesBulk(word) && !aes) throw authFailed(new Error('AES bulk frame not negotiated'));
     const head = frame.subarray(HEADER_BYTES, HEADER_BYTES + FIRST_BLOCK);
-    if (aes) aesCtrXor(first, head, this.nonce, 0, aes, this.iv);
-    else chacha20Xor(first, head, this.nonce, BODY_BLOCK, this.key);
+    bodyXor(first, head, this.nonce, 0, this.key, aes, this.iv);
     const into = place(first.subarray(0, prefix), size);
     if (!into) return null; // not consumed: open() or openOutOf() checks the tag again
     if (into.length !== size) throw new RangeError(`openPlaced: a place of ${into.length} bytes for ${size}`);
     this.counter++;
     into.set(first.subarray(prefix));
     const rest = frame.subarray(HEADER_BYTES + FIRST_BLOCK, tagAt);
-    if (aes) aesCtrXor(into.subarray(FIRST_BLOCK - prefix), rest, this.nonce, AES_BLOCKS_IN_FIRST, aes, this.iv);
-    else chacha20Xor(into.subarray(FIRST_BLOCK - prefix), rest, this.nonce, BODY_BLOCK + 1, this.key);
+    bodyXor(into.subarray(FIRST_BLOCK - prefix), rest, this.nonce, 1, this.key, aes, this.iv);
     this.authenticated = prefix;
     return into;
   }

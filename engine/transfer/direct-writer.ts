@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { verifySpansHere, type ChunkSpan } from '../model/chunk-verifier.js';
+import { addRange, newStage, removeRange, settle, type BehindCheck, type PendingCheck, type Stage } from './extent-stage.js';
 import { EXTENTS_SHARED, EXTENT_BYTES, acquireExtent, releaseExtent } from './extent-buffers.js';
 
 /**
@@ -26,21 +27,6 @@ export type BufferedWrite = (bufs: Buffer[], position: number) => Promise<void>;
 /** Verdicts on chunks in an extent's shared memory: ok[i] = 1 when spans[i] hashes right (model/chunk-verifier.ts). */
 export type VerifySpans = (memory: SharedArrayBuffer, spans: readonly ChunkSpan[]) => Promise<Uint8Array>;
 
-/**
- * A placed chunk committed before its hash was checked (commitPlaced with a check): `done`
- * is called once it was verified - 'ok', or 'bad' (its range is taken out of the extent
- * again: the chunk is missing, to be fetched again) - or with an error (the download was
- * stopped). An extent is written only once every chunk in it passed.
- */
-export interface BehindCheck {
-  hash: Buffer;
-  done(result: 'ok' | 'bad' | Error): void;
-}
-
-interface PendingCheck extends ChunkSpan {
-  done: BehindCheck['done'];
-}
-
 /** Files smaller than this are written through the page cache (few extents to gain). */
 export const DIRECT_MIN_FILE = 32 * 1024 * 1024;
 /** Partly filled extents one file may hold in memory. */
@@ -60,24 +46,6 @@ const openFd = promisify(fs.open);
 const closeFd = promisify(fs.close);
 const writeFd = (fd: number, buf: Buffer, len: number, pos: number): Promise<number> =>
   new Promise((resolve, reject) => fs.write(fd, buf, 0, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
-
-interface Stage {
-  buf: Buffer;
-  /** Bytes of this extent that belong to the file. */
-  len: number;
-  filled: number;
-  /** Staged byte ranges [start, end), relative to the extent, in arrival order, merged when adjacent. */
-  ranges: number[];
-  touched: number;
-  /** Places handed out by place() and not yet committed or dropped: never evicted meanwhile. */
-  placed: number;
-  /** Chunks committed here whose hash is still to be checked (verifiesBehind)... */
-  pending: PendingCheck[];
-  /** ...and batches of them being checked now: the extent is written once none is left. */
-  verifying: number;
-  /** Sends `pending` to be checked when no more chunks came for a while (the extent may never fill). */
-  timer: NodeJS.Timeout | null;
-}
 
 /**
  * Checks of chunks in an extent that is not filling up (a chunk fetched again, a resumed
@@ -383,34 +351,4 @@ export class DirectWriter {
       await this.buffered([buf.subarray(0, len)], pos);
     }
   }
-}
-
-/** Tell each check its verdict (ok[i] from a verifier) or the error that ended it. */
-function settle(checks: PendingCheck[], result: Uint8Array | Error): void {
-  checks.forEach((c, i) => c.done(result instanceof Error ? result : result[i] === 1 ? 'ok' : 'bad'));
-}
-
-function newStage(buf: Buffer, len: number, touched: number): Stage {
-  return { buf, len, filled: 0, ranges: [], touched, placed: 0, pending: [], verifying: 0, timer: null };
-}
-
-/** Take [a, b) out of a flat list of ranges (it lies inside one of them). */
-function removeRange(ranges: number[], a: number, b: number): void {
-  for (let i = 0; i < ranges.length; i += 2) {
-    const s = ranges[i]!;
-    const e = ranges[i + 1]!;
-    if (a < s || b > e) continue;
-    const keep: number[] = [];
-    if (s < a) keep.push(s, a);
-    if (b < e) keep.push(b, e);
-    ranges.splice(i, 2, ...keep);
-    return;
-  }
-}
-
-/** Add [a, b) to a flat list of ranges, merging with the last one when adjacent. */
-function addRange(ranges: number[], a: number, b: number): void {
-  const n = ranges.length;
-  if (n > 0 && ranges[n - 1] === a) ranges[n - 1] = b;
-  else ranges.push(a, b);
 }
