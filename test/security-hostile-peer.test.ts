@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MAX_CHUNKS, MAX_FILE_SIZE, encodeRecord, encodeWireRecord, signRecord, type FileRecord } from '../engine/model/record.js';
+import { BULK_AES_AVAILABLE } from '../engine/protocol/bulk-cipher.js';
 import { frameSizeFromHeader } from '../engine/protocol/frames.js';
 import type { Message } from '../engine/protocol/messages.js';
 import { MAX_DATA, MAX_INDEX_RECORDS, PROTOCOL_VERSION } from '../engine/protocol/types.js';
@@ -136,10 +137,10 @@ describe('hostile peers against a real engine', () => {
       let garbage = crypto.randomBytes(64 * 1024);
       // About one draw in 150 starts with a plausible header of a frame longer than what is
       // sent (up to MAX_FRAME): A then rightly waits for the rest. Send it, so that the frame's
-      // tag is what fails, whatever the draw.
+      // tag is what fails, whatever the draw. (A takes AES bulk frames where it has AES.)
       let need = 0;
       try {
-        need = frameSizeFromHeader(garbage.readUInt32BE(0), false);
+        need = frameSizeFromHeader(garbage.readUInt32BE(0), false, BULK_AES_AVAILABLE);
       } catch {
         // the header alone is refused
       }
