@@ -39,6 +39,8 @@ export interface EngineOptions {
   lan?: Partial<LanDiscoveryOptions> | false;
   /** How files are hashed (default index/hasher.ts hashFile); tests wrap it to watch or pace hashing. */
   hasher?: FileHasher;
+  /** false: this engine's connections never use runs of chunks (tests: a peer from before them). */
+  chunkRuns?: boolean;
 }
 
 const HOSTS_DIAL_EVERY_MS = 5000;
@@ -121,6 +123,7 @@ export class Engine implements DaemonEngine {
       maxTimeDiffS: () => this.prefs.sync_max_time_diff,
       externalPort: () => this.prefs.external_port,
       plainLan: () => !this.prefs.lan_encrypt_data,
+      chunkRuns: opts.chunkRuns,
       limiter: (lan) => (lan && !this.prefs.rate_limit_local_peers ? undefined : { up: this.up, down: this.down }),
       bufferSizes: () => ({ sendBufSize: this.prefs.send_buf_size, recvBufSize: this.prefs.recv_buf_size }),
       folders: () => this.openToPeers,

@@ -9,7 +9,7 @@ import { chunkBuffer } from '../engine/index/chunk-hasher.js';
 import { MAX_CHUNK } from '../engine/index/chunker.js';
 import { ChunkLocator } from '../engine/model/locator.js';
 import { PreviewSweeper } from '../engine/model/preview-sweeper.js';
-import { copyLocalChunks, newJob, splitLocal, type Job, type PlanHost } from '../engine/model/pull-job.js';
+import { RUN_BYTES, copyLocalChunks, newJob, nextRun, splitLocal, type Job, type PlanHost } from '../engine/model/pull-job.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { FileAssembler } from '../engine/transfer/assembler.js';
 import { seededBytes } from './index-helpers.js';
@@ -178,4 +178,41 @@ test('chunks after an insert that were cut differently are copied from the old v
     assert.ok((await fs.readFile(path.join(root, rel))).equals(newData), `seed ${seed}: the new version is exact`);
   }
   assert.ok(resyncSeen, 'at least one of these inserts needed guessed chunks (else this test shows nothing)');
+});
+
+test('nextRun: adjacent chunks still to fetch go in one request, up to the link\'s count, RUN_BYTES and the 4 MiB extent edge', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-pulljob-'));
+  made.push(root);
+  const data = randomBytes(6 * 1024 * 1024);
+  const record = makeRecord('runs.bin', data, 200 * 1024); // 30.72 chunks: 31, the last short
+  const job: Job = newJob(record);
+  job.asm = await FileAssembler.open(root, record);
+  try {
+    job.remote = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 19, 20, 21, 22, 23, 30];
+    const runs: Array<[number, number, number]> = [];
+    while (job.next < job.remote.length) {
+      const first = job.remote[job.next]!;
+      const run = nextRun(job, 64);
+      runs.push([first, run.count, run.bytes]);
+      job.next += run.count;
+    }
+    const kib = 200 * 1024;
+    assert.deepEqual(runs, [
+      [0, 5, 5 * kib], // RUN_BYTES (1 MiB) holds five 200 KiB chunks
+      [5, 3, 3 * kib], // 8 is not to be fetched: the run stops before it
+      [9, 2, 2 * kib],
+      [19, 1, kib], // chunk 20 crosses the 4 MiB extent edge (4,096,000 to 4,300,800)...
+      [20, 1, kib], // ...so it goes alone (it has no place in one extent anyway)...
+      [21, 3, 3 * kib], // ...and chunk 21, in the next extent, begins a run of its own
+      [30, 1, data.length - 30 * kib],
+    ]);
+    assert.equal(RUN_BYTES, 1024 * 1024);
+    // A link that takes no runs, or a small file fetched whole: one chunk per request.
+    job.next = 0;
+    assert.deepEqual(nextRun(job, 1), { count: 1, bytes: kib });
+    job.next = 0;
+    assert.deepEqual(nextRun(job, 3), { count: 3, bytes: 3 * kib });
+  } finally {
+    await job.asm.abort({ keepTemp: false });
+  }
 });

@@ -8,7 +8,7 @@ import { BULK_AES_AVAILABLE, bulkAesKey } from '../engine/protocol/bulk-cipher.j
 import { FrameOpener, FrameSealer, MAX_BULK_PREFIX, frameSizeFromHeader } from '../engine/protocol/frames.js';
 import { isLanAddress, normalizeAddress } from '../engine/protocol/lan.js';
 import {
-  dataHeader, decodeMessage, encodeIndex, encodeMessage, truncateUtf8, type Message,
+  MAX_RUN_CHUNKS, REQUEST_RUN_CODE, TYPE_CODES, dataHeader, decodeMessage, encodeIndex, encodeMessage, truncateUtf8, type Message,
 } from '../engine/protocol/messages.js';
 import { MAX_DATA, MAX_FRAME, MAX_INDEX_RECORDS } from '../engine/protocol/types.js';
 import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
@@ -27,12 +27,14 @@ function record(path: string, size = 10): FileRecord {
 
 function samples(): Message[] {
   return [
-    { type: 'hello', protocolVersion: 1, deviceId: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', deviceName: 'Zoë’s laptop', nowMs: Date.now(), listenPort: 3839, plainLan: true, bulkAes: true },
+    { type: 'hello', protocolVersion: 1, deviceId: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', deviceName: 'Zoë’s laptop', nowMs: Date.now(), listenPort: 3839, plainLan: true, bulkAes: true, chunkRuns: true },
     { type: 'join', folderId, proof: randomBytes(32) },
     { type: 'refuse', folderId, code: 'AUTH_FAILED', message: 'no' },
     { type: 'index', folderId, records: [record('a.txt'), record('dir/b é.bin', 5)], complete: true },
     { type: 'index', folderId, records: [], complete: false },
-    { type: 'request', folderId, id: 7, path: 'dir/b é.bin', offset: 2 ** 40, size: MAX_DATA, hash: randomBytes(32) },
+    { type: 'request', folderId, id: 7, path: 'dir/b é.bin', offset: 2 ** 40, size: MAX_DATA, count: 1, hash: randomBytes(32) },
+    { type: 'request', folderId, id: 8, path: 'big.bin', offset: 4096, size: 300_000, count: 3, hash: randomBytes(96) },
+    { type: 'request', folderId, id: 9, path: 'big.bin', offset: 0, size: MAX_RUN_CHUNKS, count: MAX_RUN_CHUNKS, hash: randomBytes(32 * MAX_RUN_CHUNKS) },
     { type: 'data', id: 2 ** 31, bytes: randomBytes(1000) },
     { type: 'data', id: 0, bytes: Buffer.alloc(0) },
     { type: 'fail', id: 9, code: 'HASH_MISMATCH', message: 'changed' },
@@ -61,9 +63,12 @@ test('every truncation of every message is rejected with a ShoalError', () => {
     const min = m.type === 'data' ? 1 + 5 : 1; // data: any length of bytes is valid once the id is complete
     for (let n = 0; n < enc.length; n++) {
       if (m.type === 'data' && n >= min) continue;
-      if (m.type === 'hello' && n === enc.length - 1) {
-        // A hello without its last field, bulkAes (added later), is an older peer's: valid, and it takes no AES.
-        assert.equal((decodeMessage(enc.subarray(0, n)) as { bulkAes?: boolean }).bulkAes, false);
+      if (m.type === 'hello' && n >= enc.length - 2) {
+        // A hello without its last fields, bulkAes and chunkRuns (added later), is an older
+        // peer's: valid, and it takes neither AES nor runs of chunks.
+        const hello = decodeMessage(enc.subarray(0, n)) as { bulkAes?: boolean; chunkRuns?: boolean };
+        assert.equal(hello.chunkRuns, false);
+        assert.equal(hello.bulkAes, n === enc.length - 1);
         continue;
       }
       assert.throws(() => decodeMessage(enc.subarray(0, n)), (e: unknown) => e instanceof ShoalError && e.code === 'PROTOCOL_ERROR', `${m.type} cut at ${n}`);
@@ -91,6 +96,18 @@ test('unknown types, bad paths, bad ranges and absurd counts are rejected', () =
   }
   assert.throws(() => decodeMessage(request('ok', 0)), isCode('PROTOCOL_ERROR'));
   assert.throws(() => decodeMessage(request('ok', MAX_DATA + 1)), isCode('PROTOCOL_ERROR'));
+  // Runs of chunks: 2..MAX_RUN_CHUNKS chunks, at least a byte each, a hash each.
+  const run = (count: number, size: number, hashes = count) =>
+    new Writer().u8(REQUEST_RUN_CODE).raw(folderId).uint(1).str('big.bin').uint(0).uint(size).uint(count).raw(randomBytes(32 * hashes)).finish();
+  assert.equal(REQUEST_RUN_CODE > TYPE_CODES.pong, true, 'its own wire code');
+  assert.deepEqual((decodeMessage(run(2, 2)) as { count?: number }).count, 2);
+  for (const [count, size] of [[0, 10], [1, 10], [MAX_RUN_CHUNKS + 1, MAX_DATA], [1_000_000, MAX_DATA], [5, 4], [2, MAX_DATA + 1]] as const) {
+    assert.throws(() => decodeMessage(run(count, size, Math.min(count, 2))), isCode('PROTOCOL_ERROR'), `${count} chunks, ${size} bytes`);
+  }
+  assert.throws(() => decodeMessage(run(3, 300, 2)), isCode('PROTOCOL_ERROR'), 'fewer hashes than chunks');
+  assert.throws(() => decodeMessage(Buffer.concat([run(3, 300), Buffer.alloc(32)])), /Trailing/, 'more hashes than chunks');
+  assert.throws(() => encodeMessage({ type: 'request', folderId, id: 1, path: 'a', offset: 0, size: 10, count: 2, hash: randomBytes(32) }), RangeError);
+  assert.throws(() => encodeMessage({ type: 'request', folderId, id: 1, path: 'a', offset: 0, size: 10, count: MAX_RUN_CHUNKS + 1, hash: randomBytes(32) }), RangeError);
   const index = (n: number) => new Writer().u8(4).raw(folderId).bool(false).uint(n).finish();
   assert.throws(() => decodeMessage(index(MAX_INDEX_RECORDS + 1)), isCode('PROTOCOL_ERROR'));
   assert.throws(() => decodeMessage(index(1_000_000_000)), isCode('PROTOCOL_ERROR'));

@@ -70,7 +70,8 @@ test('every message type round-trips over a real connection, both directions', a
     { type: 'join', folderId: keys.folderId, proof: randomBytes(32) },
     { type: 'refuse', folderId: keys.folderId, code: 'AUTH_FAILED', message: 'not shared' },
     { type: 'index', folderId: keys.folderId, records: [rec], complete: true },
-    { type: 'request', folderId: keys.folderId, id: 42, path: 'docs/ré sumé.txt', offset: 0, size: 3, hash: rec.chunks[0]!.hash },
+    { type: 'request', folderId: keys.folderId, id: 42, path: 'docs/ré sumé.txt', offset: 0, size: 3, count: 1, hash: rec.chunks[0]!.hash },
+    { type: 'request', folderId: keys.folderId, id: 44, path: 'big.bin', offset: 4096, size: 600_000, count: 5, hash: randomBytes(5 * 32) },
     { type: 'data', id: 42, bytes: Buffer.from('abc') },
     { type: 'fail', id: 43, code: 'HASH_MISMATCH', message: 'file changed' },
   ];
@@ -406,4 +407,15 @@ test('connect failures: refused port and silent server', async () => {
   assert.ok(Date.now() - t0 < 2000);
   for (const s of held) s.destroy();
   await new Promise<void>((r) => silent.close(() => r()));
+});
+
+test('runs of chunks per request only when both sides take them (hello.chunkRuns)', async () => {
+  for (const [a, b, both] of [[undefined, undefined, true], [false, undefined, false], [undefined, false, false]] as const) {
+    const p = await connectPair(a === undefined ? {} : { chunkRuns: a }, b === undefined ? {} : { chunkRuns: b });
+    try {
+      assert.deepEqual([p.a.chunkRuns, p.b.chunkRuns], [both, both], `${a} / ${b}`);
+    } finally {
+      await p.close();
+    }
+  }
 });

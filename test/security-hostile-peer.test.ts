@@ -10,7 +10,7 @@ import type { Message } from '../engine/protocol/messages.js';
 import { MAX_DATA, MAX_INDEX_RECORDS, PROTOCOL_VERSION } from '../engine/protocol/types.js';
 import { generateSecret, parseSecret } from '../engine/secrets/secret.js';
 import { listFiles, readIf, share, startEngine, stopAll, tempDir, waitFor, type TestEngine } from './helpers/engines.js';
-import { SpyPeer, delay, rawIndex, rawRecord, rawRequest, walk } from './helpers/security.js';
+import { SpyPeer, delay, rawIndex, rawRecord, rawRequest, rawRunRequest, walk } from './helpers/security.js';
 
 /**
  * Hostile peers against a real engine's listening port (test/protocol-hostile.test.ts covers
@@ -180,6 +180,9 @@ describe('hostile peers against a real engine', () => {
       const big = index.find((r) => r.path === 'big.bin')!;
       assert.ok(rec && big && rec.chunks.length === 1 && big.chunks.length >= 1);
       const c = rec.chunks[0]!;
+      assert.ok(big.chunks.length >= 2, 'big.bin has chunks enough for a run');
+      const runSize = big.chunks[0]!.size + big.chunks[1]!.size;
+      const runHashes = Buffer.concat([big.chunks[0]!.hash, big.chunks[1]!.hash]);
       const bad: Array<[string, Buffer]> = [
         ['wrong hash', rawRequest(keys.folderId, 101, 'hello.txt', 0, c.size, crypto.randomBytes(32))],
         ['wrong offset', rawRequest(keys.folderId, 102, 'hello.txt', 1, c.size - 1, c.hash)],
@@ -189,12 +192,22 @@ describe('hostile peers against a real engine', () => {
         ['a chunk of another file', rawRequest(keys.folderId, 106, 'hello.txt', 0, big.chunks[0]!.size, big.chunks[0]!.hash)],
         ['a file that does not exist', rawRequest(keys.folderId, 107, 'no-such-file.txt', 0, c.size, c.hash)],
         ['a folder that is not shared', rawRequest(crypto.randomBytes(32), 108, 'hello.txt', 0, c.size, c.hash)],
+        // Runs of chunks: every chunk named must be the file's, in order, with the right total.
+        ['a run with a wrong hash', rawRunRequest(keys.folderId, 109, 'big.bin', 0, runSize, 2, Buffer.concat([big.chunks[0]!.hash, crypto.randomBytes(32)]))],
+        ['a run with hashes swapped', rawRunRequest(keys.folderId, 110, 'big.bin', 0, runSize, 2, Buffer.concat([big.chunks[1]!.hash, big.chunks[0]!.hash]))],
+        ['a run with a wrong total', rawRunRequest(keys.folderId, 111, 'big.bin', 0, runSize + 1, 2, runHashes)],
+        ['a run past the last chunk', rawRunRequest(keys.folderId, 112, 'big.bin', 0, big.size + 1, big.chunks.length + 1, Buffer.concat([...big.chunks.map((x) => x.hash), big.chunks[0]!.hash]))],
+        ['a run not starting at a chunk', rawRunRequest(keys.folderId, 113, 'big.bin', 1, runSize, 2, runHashes)],
       ];
       for (const [, payload] of bad) spy.frame(payload);
       // Positive control on the same session: the right chunk is served.
       spy.frame(rawRequest(keys.folderId, 199, 'hello.txt', 0, c.size, c.hash));
       const ok = await spy.waitMessage('the valid request is answered', (m) => m.type === 'data' && m.id === 199);
       assert.equal((ok as Extract<Message, { type: 'data' }>).bytes.toString(), helloBody);
+      // And a valid run of big.bin's first two chunks: one answer with both, as on disk.
+      spy.frame(rawRunRequest(keys.folderId, 198, 'big.bin', 0, runSize, 2, runHashes));
+      const run = (await spy.waitMessage('the valid run is answered', (m) => m.type === 'data' && m.id === 198)) as Extract<Message, { type: 'data' }>;
+      assert.ok(run.bytes.equals(fs.readFileSync(path.join(dirA, 'big.bin')).subarray(0, runSize)), 'the run answer is the file\'s first two chunks');
       await waitFor('every bad request is answered', () => bad.every((_, i) => spy.messages.some((m) => (m.type === 'fail' || m.type === 'data') && m.id === 101 + i)), 5000);
       bad.forEach(([what], i) => {
         const answers = spy.messages.filter((m) => (m.type === 'fail' || m.type === 'data') && m.id === 101 + i);

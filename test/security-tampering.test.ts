@@ -46,21 +46,25 @@ for (const behind of ['1', '0']) {
   test(`bits flipped in chunks received straight into their O_DIRECT extents, verified ${behind === '1' ? 'on the verify thread' : 'as they arrive'}: refused there, fetched again, the file lands intact`, async (t) => {
     if (process.platform !== 'linux') return t.skip('O_DIRECT extents (and so chunks received into them) exist on Linux only');
     process.env.SHOAL_VERIFY_BEHIND = behind; // (assembler.ts verifyBehind: read as each download opens)
-    // Count the chunks that were received into their extents (the path under test).
-    const placeFor = FileAssembler.prototype.placeFor;
+    // Count the chunks that were received into their extents (the path under test), most
+    // of them in runs of adjacent chunks answered together (a flipped bit fails one chunk).
+    const placeRun = FileAssembler.prototype.placeRun;
     let placed = 0;
-    FileAssembler.prototype.placeFor = function (this: FileAssembler, i: number, size: number) {
-      const place = placeFor.call(this, i, size);
-      if (place) placed++;
+    let runs = 0;
+    FileAssembler.prototype.placeRun = function (this: FileAssembler, i: number, n: number, size: number) {
+      const place = placeRun.call(this, i, n, size);
+      if (place) placed += n;
+      if (place && n > 1) runs++;
       return place;
     };
     try {
       await flippedTransfer(DIRECT_MIN_FILE + 8 * 1024 * 1024, [10_000_000, 20_000_000, 30_000_000]);
     } finally {
-      FileAssembler.prototype.placeFor = placeFor;
+      FileAssembler.prototype.placeRun = placeRun;
       delete process.env.SHOAL_VERIFY_BEHIND;
     }
     assert.ok(placed > 100, `most chunks were received into their extents (${placed})`);
+    assert.ok(runs > 10, `most of them in runs (${runs} runs)`);
   });
 }
 

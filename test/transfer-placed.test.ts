@@ -1,7 +1,8 @@
 /**
  * Received chunks decrypted straight into their download's write extent ("placed"), with no
  * frame buffer and no copy: frames.ts FrameOpener.openPlaced, the frame reader's place
- * hook, and the assembler's placeFor / writeChunk / dropPlace over a real O_DIRECT temp file.
+ * hook, and the assembler's placeFor / placeRun / writeChunk / dropPlace over a real O_DIRECT
+ * temp file, with runs of adjacent chunks answered together (model/run-writes.ts).
  * (security-tampering.test.ts drives the same path between real engines with bits flipped.)
  */
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import { FileAssembler } from '../engine/transfer/assembler.js';
 import { DIRECT_MIN_FILE } from '../engine/transfer/direct-writer.js';
 import { EXTENTS_SHARED, EXTENT_BYTES } from '../engine/transfer/extent-buffers.js';
 import { chunkVerifier } from '../engine/model/chunk-verifier.js';
+import { dropRun, writeRun } from '../engine/model/run-writes.js';
 
 // Chunks received into their extents are verified on the verify thread only with a core to
 // spare (assembler.ts verifyBehind); here that path is tested whatever the machine.
@@ -236,4 +238,61 @@ test('assembler: a download stopped while placed chunks wait for the rest of the
   const outcomes = await Promise.all(writes);
   for (const o of outcomes) assert.ok(o === 'written' || o === 'INTERNAL', `settled: ${o}`);
   await assert.rejects(fs.stat(asm.tempAbs), { code: 'ENOENT' }, 'the temp file is gone');
+});
+
+test('assembler: a run of adjacent chunks received into one place; a wrong chunk in it fails alone, a dropped run is missing again; the file is exact', async (t) => {
+  if (process.platform !== 'linux') return t.skip('O_DIRECT extents (and so places) exist on Linux only');
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-placed-'));
+  made.push(root);
+  const data = randomBytes(DIRECT_MIN_FILE + 999);
+  const { record, offsets } = recordOf(data, [131_072]); // 32 chunks per 4 MiB extent
+  const chunks = record.chunks;
+  const runOf = (first: number, count: number): Buffer => data.subarray(offsets[first]!, offsets[first + count - 1]! + chunks[first + count - 1]!.size);
+  const asm = await FileAssembler.open(root, record);
+
+  // Chunks 0-7 in one place: the chunks' own places, one after another.
+  const place = asm.placeRun(0, 8, 8 * 131_072)!;
+  assert.ok(place, 'eight chunks of one extent have one place');
+  assert.equal(place.length, 8 * 131_072);
+  assert.equal(asm.placeFor(3, 131_072), null, 'a chunk of a placed run has no other place');
+  assert.equal(asm.placeRun(6, 4, 4 * 131_072), null, 'nor a run overlapping it');
+  runOf(0, 8).copy(place);
+  place[3 * 131_072 + 5]! ^= 0x40; // chunk 3 arrives damaged
+  const written = await writeRun(asm, record.path, 0, 8, place, chunks);
+  assert.equal(written.got, 7 * 131_072);
+  assert.deepEqual(written.failures.map(([i, err]) => [i, (err as { code?: string }).code]), [[3, 'HASH_MISMATCH']]);
+  assert.deepEqual(asm.missing().slice(0, 2), [3, 8], 'only the damaged chunk is missing again');
+
+  // A run across two extents, or of a wrong total size, has no place; nor one with a chunk already there.
+  assert.equal(asm.placeRun(30, 4, 4 * 131_072), null, 'across extents');
+  assert.equal(asm.placeRun(8, 4, 4 * 131_072 + 1), null, 'wrong size');
+  assert.equal(asm.placeRun(2, 3, 3 * 131_072), null, 'chunks 2 and 4 are present');
+
+  // The download of chunks 8-11 fails after their place was given: all four are missing again, placeable again.
+  const dropped = asm.placeRun(8, 4, 4 * 131_072)!;
+  dropRun(asm, 8, 4, dropped, chunks);
+  assert.deepEqual(asm.missing().slice(0, 5), [3, 8, 9, 10, 11]);
+  // An answer of the wrong length fails every chunk of its run, and writes none.
+  const short = await writeRun(asm, record.path, 8, 4, Buffer.from(runOf(8, 4).subarray(1)), chunks);
+  assert.deepEqual(short.failures.map(([i]) => i), [8, 9, 10, 11]);
+  assert.equal(short.got, 0);
+
+  // The rest: runs of up to six where they have a place, copied in where they do not.
+  for (let first = 0; first < chunks.length; ) {
+    if (asm.isPresent(first)) {
+      first++;
+      continue;
+    }
+    let count = 1;
+    while (count < 6 && first + count < chunks.length && !asm.isPresent(first + count)) count++;
+    const bytes = runOf(first, count);
+    const into = asm.placeRun(first, count, bytes.length);
+    if (into) bytes.copy(into);
+    const done = await writeRun(asm, record.path, first, count, into ?? Buffer.from(bytes), chunks);
+    assert.deepEqual(done.failures, []);
+    first += count;
+  }
+  assert.ok(asm.complete);
+  await asm.finalize({ archive: null, expectOld: null });
+  assert.equal(sha(await fs.readFile(path.join(root, record.path))), sha(data));
 });

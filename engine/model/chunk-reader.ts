@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ShoalError } from '../errors.js';
 import { syncIo } from '../util/sync-io.js';
 import type { ChunkRequest } from './peer-link.js';
-import type { FileRecord } from './record.js';
+import { HASH_BYTES, type FileRecord } from './record.js';
 
 /** Never through a symlink planted where a synced file was: only the folder's own files are served. */
 const O_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
@@ -32,16 +32,26 @@ export class ChunkReader {
 
   constructor(private readonly root: string, private readonly maxOpen = 16, private readonly idleMs = 2000) {}
 
-  /** Does `req` name a chunk of this version of the file (offset, size and hash)? */
+  /**
+   * Does `req` name chunks of this version of the file: its `count` chunks from `offset`
+   * on, with those hashes and `size` bytes in all?
+   */
   has(record: FileRecord, req: ChunkRequest): boolean {
-    const idx = this.chunkAt(record, req.offset);
-    const chunk = idx >= 0 ? record.chunks[idx] : undefined;
-    return !!chunk && chunk.size === req.size && chunk.hash.equals(req.hash);
+    const count = req.count ?? 1;
+    const first = this.chunkAt(record, req.offset);
+    if (first < 0 || first + count > record.chunks.length || req.hash.length !== count * HASH_BYTES) return false;
+    let size = 0;
+    for (let k = 0; k < count; k++) {
+      const chunk = record.chunks[first + k]!;
+      if (req.hash.compare(chunk.hash, 0, HASH_BYTES, k * HASH_BYTES, (k + 1) * HASH_BYTES) !== 0) return false;
+      size += chunk.size;
+    }
+    return size === req.size;
   }
 
   /** Read the requested chunk into `into` (exactly req.size bytes). */
   async read(record: FileRecord, req: ChunkRequest, into: Buffer): Promise<void> {
-    if (!this.has(record, req)) throw new ShoalError('BAD_REQUEST', 'No such chunk in this version of the file');
+    if (!this.has(record, req)) throw new ShoalError('BAD_REQUEST', 'No such chunks in this version of the file');
     if (into.length !== req.size) throw new RangeError(`read(): buffer of ${into.length} bytes for a chunk of ${req.size}`);
     const abs = path.join(this.root, ...record.path.split('/'));
     // A one-chunk file is read once: open, read and close, with no handle kept around.

@@ -4,10 +4,16 @@ import type { FileRecord } from './record.js';
  * What a folder needs from one connected peer that shares it. The connection layer
  * (engine/net) implements it; the folder model never sees sockets.
  */
+/**
+ * `count` adjacent chunks of a file (1 when absent; more only where the link says
+ * `maxRunChunks`): `offset` is the first one's, `size` their total, `hash` their hashes
+ * one after another.
+ */
 export interface ChunkRequest {
   path: string;
   offset: number;
   size: number;
+  count?: number;
   hash: Buffer;
 }
 
@@ -36,6 +42,8 @@ export interface PeerLink {
    * buffer may serve a later message. Never call it while anything still refers to them.
    */
   release(bytes: Buffer): void;
+  /** Most chunks one request may ask for on this link (1: the peer takes no runs). */
+  readonly maxRunChunks: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
   /** The peer refused a request because it paused syncing: ask it again a bit later. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ShoalError, isProgrammerError } from '../errors.js';
 import type { FileAssembler } from '../transfer/assembler.js';
+import { EXTENT_BYTES } from '../transfer/extent-buffers.js';
 import type { ChunkLocator, ChunkSource } from './locator.js';
 import type { ActiveDownload } from './pull-host.js';
 import { RateWindow } from './rate-window.js';
@@ -42,6 +43,44 @@ export interface Job {
 /** Does `record` (a longer preview, or the final record) continue this preview's download? */
 export function continuesPreview(job: Job, record: FileRecord): boolean {
   return !!job.record.preview && !job.failed && extendsRecord(record, job.record);
+}
+
+/**
+ * Bytes one request asks for at most: adjacent chunks go in one request up to this (one
+ * chunk may be bigger). A request, its answer frame and its read cost JavaScript on both
+ * sides whatever their size, and ~134 KiB chunks made ~8,000 of them per GiB.
+ */
+export const RUN_BYTES = 1024 * 1024;
+
+export interface Run {
+  /** Chunks, from job.remote[job.next] on. */
+  count: number;
+  bytes: number;
+}
+
+/**
+ * The next request's chunks: job.remote[job.next] and the chunks right after it in the file
+ * that are fetched next too, up to `maxChunks` (the link's) and `maxBytes`, all in one
+ * O_DIRECT extent (so that they can be received straight into it). A small file: one chunk.
+ */
+export function nextRun(job: Job, maxChunks: number, maxBytes = RUN_BYTES): Run {
+  const chunks = job.record.chunks;
+  const first = job.remote[job.next]!;
+  let bytes = chunks[first]!.size;
+  let count = 1;
+  if (!job.asm || job.small || maxChunks <= 1) return { count, bytes };
+  let end = job.asm.offsetOf(first) + bytes;
+  const extentEnd = (Math.floor((end - bytes) / EXTENT_BYTES) + 1) * EXTENT_BYTES;
+  while (count < maxChunks && job.next + count < job.remote.length) {
+    const idx = job.remote[job.next + count]!;
+    if (idx !== first + count || idx >= chunks.length) break;
+    const size = chunks[idx]!.size;
+    if (bytes + size > maxBytes || end + size > extentEnd) break;
+    bytes += size;
+    end += size;
+    count++;
+  }
+  return { count, bytes };
 }
 
 /** Failed fetches of one chunk after which its file's download fails. */

@@ -1,12 +1,11 @@
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
 import { FileAssembler, writeSmallFile, type CommitOptions, type LandedStat } from '../transfer/assembler.js';
-import { chunkMatches } from '../transfer/blake.js';
-import { hashMismatch } from '../transfer/layout.js';
 import type { PeerLink } from './peer-link.js';
 import { PeerWindows } from './peer-windows.js';
 import { PreviewSweeper } from './preview-sweeper.js';
 import type { ActiveDownload, PullHost, PullerOptions } from './pull-host.js';
-import { activeDownloads, continuesPreview, copyLocalChunks, mayRetry, newJob, splitLocal, type Job } from './pull-job.js';
+import { RUN_BYTES, activeDownloads, continuesPreview, copyLocalChunks, mayRetry, newJob, nextRun, splitLocal, type Job, type Run } from './pull-job.js';
+import { fetchRun, type FetchSteps } from './fetch-run.js';
 import type { FileRecord } from './record.js';
 import { WantedFiles } from './wanted.js';
 
@@ -31,11 +30,21 @@ export class Puller {
   private readonly maxActive: number;
   private readonly window: number;
   private readonly maxCopies: number;
+  private readonly fetchSteps: FetchSteps;
 
   constructor(private readonly host: PullHost, opts: PullerOptions = {}) {
     this.maxActive = opts.maxActiveFiles ?? 128;
     this.window = opts.peerWindowBytes ?? 16 * 1024 * 1024;
     this.maxCopies = opts.maxCopiesInFlight ?? 4;
+    this.fetchSteps = {
+      windows: this.windows,
+      host,
+      kick: () => this.kick(),
+      finishSmall: (job, data) => this.finishSmall(job, data),
+      retryChunk: (job, idx, err) => this.retryChunk(job, idx, err),
+      maybeFinish: (job) => this.maybeFinish(job),
+      fail: (job, err) => this.fail(job, err),
+    };
   }
 
   /** Want this record on disk. A newer want for the same path replaces an older one. */
@@ -197,11 +206,13 @@ export class Puller {
         progressed = false;
         for (const peer of peers) {
           if (job.next >= job.remote.length) break;
-          const idx = job.remote[job.next]!;
-          const size = job.record.chunks[idx]!.size;
-          if (!this.windows.admits(peer.id, size, this.host.windowFor?.(peer) ?? this.window)) continue;
-          job.next++;
-          this.fetch(job, idx, peer);
+          const window = this.host.windowFor?.(peer) ?? this.window;
+          // A rate-limited peer's small window holds a few requests, not one big one.
+          const run = nextRun(job, peer.maxRunChunks, Math.min(RUN_BYTES, window / 4));
+          if (!this.windows.admits(peer.id, run.bytes, window)) continue;
+          const first = job.remote[job.next]!;
+          job.next += run.count;
+          this.fetch(job, first, run, peer);
           progressed = true;
         }
       }
@@ -265,75 +276,9 @@ export class Puller {
     void this.plan(job, added).catch((err) => this.fail(job, err));
   }
 
-  private fetch(job: Job, idx: number, peer: PeerLink): void {
-    const chunk = job.record.chunks[idx]!;
-    const offset = job.small ? 0 : job.asm!.offsetOf(idx);
-    job.inflight++;
-    job.askedPeers.add(peer.id);
-    this.windows.sent(peer.id, chunk.size);
-    let windowOpen = true;
-    const settleWindow = (): void => {
-      if (windowOpen) this.windows.settled(peer.id, chunk.size);
-      windowOpen = false;
-    };
-    const release = (): void => {
-      job.inflight--;
-      settleWindow();
-    };
-    // A big file's chunk is received straight into its write extent where it can be. Its
-    // bytes are then bounded by the extents (not by the window, which must not wait for
-    // them: a placed chunk may be verified only once its whole extent has come).
-    const asm = job.small ? null : job.asm!;
-    let placed = false;
-    const place = asm
-      ? (size: number): Buffer | null => {
-          const into = asm.placeFor(idx, size);
-          placed = into !== null;
-          return into;
-        }
-      : undefined;
-    peer
-      .request({ path: job.record.path, offset, size: chunk.size, hash: chunk.hash }, place)
-      .then(async (data) => {
-        if (placed) {
-          settleWindow();
-          this.kick();
-        }
-        try {
-          if (job.failed) return asm?.dropPlace(idx, data);
-          if (!job.small) await job.asm!.writeChunk(idx, data);
-          else if (data.length !== chunk.size || !chunkMatches(data, chunk.hash)) throw hashMismatch(job.record.path, idx);
-          else {
-            // Counted before the file is put in place: finishing reports these numbers.
-            job.fetchedBytes += chunk.size;
-            job.doneBytes += chunk.size;
-            job.fromPeers.add(peer.id);
-            await this.finishSmall(job, data);
-            return;
-          }
-        } finally {
-          // Verified and written (or refused): nothing refers to the bytes any more.
-          peer.release(data);
-        }
-        job.fetchedBytes += chunk.size;
-        job.doneBytes += chunk.size;
-        job.rate.add(chunk.size, Date.now());
-        job.fromPeers.add(peer.id);
-        this.host.onProgress(job.record, peer.id, job.doneBytes);
-      })
-      .then(
-        () => {
-          release();
-          this.kick();
-          return this.maybeFinish(job);
-        },
-        (err: unknown) => {
-          release();
-          if (isProgrammerError(err)) throw err;
-          this.retry(job, idx, err);
-        },
-      )
-      .catch((err) => this.fail(job, err));
+  /** Ask `peer` for `run.count` chunks from `first` on in one request (fetch-run.ts). */
+  private fetch(job: Job, first: number, run: Run, peer: PeerLink): void {
+    fetchRun(this.fetchSteps, job, first, run, peer);
   }
 
   /** A small file's verified bytes: put the file in place now (or on resume, when paused). */
@@ -345,7 +290,8 @@ export class Puller {
     await this.putInPlace(job, (opts) => writeSmallFile(this.host.root, job.record, data, opts, 'verified-by-caller'));
   }
 
-  private retry(job: Job, idx: number, err: unknown): void {
+  private retryChunk(job: Job, idx: number, err: unknown): void {
+    if (isProgrammerError(err)) throw err;
     if (job.failed) return;
     if (!mayRetry(job, idx, err)) {
       this.fail(job, err);

@@ -20,6 +20,8 @@ export interface PeerManagerOptions {
   /** external_port: the port announced to peers (0 = the listening port). */
   externalPort: () => number;
   plainLan: () => boolean;
+  /** false: connections neither ask for nor take runs of chunks (PeerOptions.chunkRuns). */
+  chunkRuns?: boolean;
   limiter: (lan: boolean) => RateLimiter | undefined;
   bufferSizes: () => { sendBufSize: number; recvBufSize: number };
   folders: () => Map<string, SyncFolder>;
@@ -72,6 +74,7 @@ export class PeerManager {
       // Peers behind our NAT port forward reach us on external_port (BitTorrent Sync semantics).
       listenPort: this.o.externalPort() || this.port,
       plainLan: this.o.plainLan(),
+      ...(this.o.chunkRuns === undefined ? {} : { chunkRuns: this.o.chunkRuns }),
       nowMs: this.o.now,
       ...this.o.bufferSizes(),
     };

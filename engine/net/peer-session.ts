@@ -1,7 +1,7 @@
 import { ShoalError, isProgrammerError, toErrorData } from '../errors.js';
 import type { ChunkRequest, PeerLink, PlaceAnswer } from '../model/peer-link.js';
 import type { FileRecord } from '../model/record.js';
-import type { Message, RequestMsg } from '../protocol/messages.js';
+import { MAX_RUN_CHUNKS, type Message, type RequestMsg } from '../protocol/messages.js';
 import type { PeerConnection } from '../protocol/connection.js';
 import { ChunkLists } from '../protocol/chunk-splice.js';
 import { membershipProof, verifyMembershipProof } from '../secrets/secret.js';
@@ -14,6 +14,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
  * busy, a whole request window's worth (~120) would only hold memory.
  */
 const MAX_SERVING = 64;
+/** ...and at most this many bytes of them (a request may ask for a run of chunks). */
+const MAX_SERVING_BYTES = 8 * 1024 * 1024;
 /** After a PAUSED refusal, how long the peer is left alone before we ask it again. */
 const PEER_PAUSED_RETRY_MS = 3000;
 
@@ -44,6 +46,7 @@ export class PeerSession {
   private pausedTimer: NodeJS.Timeout | null = null;
   /** Chunk reads in progress for this peer, and the requests waiting for one. */
   private serving = 0;
+  private servingBytes = 0;
   private readonly waiting: RequestMsg[] = [];
   private sendBlocked = false;
   private servingScheduled = false;
@@ -196,7 +199,7 @@ export class PeerSession {
   }
 
   private onRequest(msg: RequestMsg): void {
-    if (this.serving >= MAX_SERVING || this.sendBlocked) {
+    if (this.serving >= MAX_SERVING || this.servingBytes >= MAX_SERVING_BYTES || this.sendBlocked) {
       this.waiting.push(msg);
       return;
     }
@@ -207,8 +210,9 @@ export class PeerSession {
     }
     // The chunk is read straight into its outgoing frame, which is sealed where it lies.
     const out = this.conn.prepareData(msg.id, msg.size);
-    const req: ChunkRequest = { path: msg.path, offset: msg.offset, size: msg.size, hash: msg.hash };
+    const req: ChunkRequest = { path: msg.path, offset: msg.offset, size: msg.size, count: msg.count ?? 1, hash: msg.hash };
     this.serving++;
+    this.servingBytes += msg.size;
     link.folder
       .serve(this.id, req, out.payload)
       .then(
@@ -225,6 +229,7 @@ export class PeerSession {
       )
       .finally(() => {
         this.serving--;
+        this.servingBytes -= msg.size;
         this.scheduleServing();
       });
   }
@@ -261,7 +266,7 @@ export class PeerSession {
   }
 
   private serveWaiting(): void {
-    while (!this.closed && !this.sendBlocked && this.serving < MAX_SERVING && this.waiting.length > 0) {
+    while (!this.closed && !this.sendBlocked && this.serving < MAX_SERVING && this.servingBytes < MAX_SERVING_BYTES && this.waiting.length > 0) {
       this.onRequest(this.waiting.shift()!);
     }
   }
@@ -329,6 +334,9 @@ export class FolderLink implements PeerLink {
   }
   get lan(): boolean {
     return this.session.conn.isLan;
+  }
+  get maxRunChunks(): number {
+    return this.session.conn.chunkRuns ? MAX_RUN_CHUNKS : 1;
   }
   get bytesIn(): number {
     return this.session.conn.bytesIn;

@@ -12,6 +12,11 @@ export interface PeerOptions {
   plainLan: boolean;
   /** false: never use AES for bulk frames (bulk-cipher.ts); default: where this device has it fast. */
   bulkAes?: boolean;
+  /**
+   * false: never ask for runs of chunks in one request nor say we take them (hello.chunkRuns);
+   * default true unless SHOAL_CHUNK_RUNS=0 (to compare).
+   */
+  chunkRuns?: boolean;
   /** Wall clock for hello.nowMs and helloReceivedAt (ms since the epoch); default Date.now. */
   nowMs?: () => number;
   /** Bound on connect + handshake + hello; default 10 s. */

@@ -11,7 +11,7 @@ import { FrameReader } from './frame-reader.js';
 import { FrameOpener, FrameSealer } from './frames.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, runHandshake, type HandshakeOutcome } from './handshake.js';
 import { bulkAesKey } from './bulk-cipher.js';
-import { checkHello, ourHello, takesAesBulk } from './hello.js';
+import { checkHello, ourHello, takesAesBulk, takesChunkRuns } from './hello.js';
 import { DEFAULT_IDLE_MS, DEFAULT_KEEPALIVE_MS, Keepalive } from './keepalive.js';
 import { isLanAddress, normalizeAddress } from './lan.js';
 import { dataHeader, dataIdOf, decodeMessage, encodeIndex, encodeMessage, type HelloMsg, type Message } from './messages.js';
@@ -46,6 +46,8 @@ export class PeerConnection {
   plain = false;
   /** Bulk frames we send are AES-256-CTR (protocol/bulk-cipher.ts): both sides take them. */
   bulkAes = false;
+  /** Requests may ask for runs of adjacent chunks (RequestMsg.count > 1): both sides take them. */
+  chunkRuns = false;
   readonly closed: Promise<ShoalError>;
 
   private readonly socket: net.Socket;
@@ -375,6 +377,7 @@ export class PeerConnection {
     // Both take AES bulk frames: the bulk frames we send use it from now on.
     this.bulkAes = takesAesBulk(this.opts) && msg.bulkAes === true;
     if (this.bulkAes) this.sealer.useAesForBulk(bulkAesKey(this.txKey));
+    this.chunkRuns = takesChunkRuns(this.opts) && msg.chunkRuns === true;
     // The peer may send plain frames only after reading our hello, so from here on.
     this.reader.acceptPlain = this.opts.plainLan;
     // Hold everything after hello until a handler is set.

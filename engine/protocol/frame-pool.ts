@@ -1,7 +1,8 @@
 /**
  * Reusable buffers for whole frames, in a few size classes.
  *
- * A download or upload moves one frame per chunk (~134 KiB on average, up to 512 KiB):
+ * A download or upload moves one frame per request: a chunk (~134 KiB on average, up to
+ * 512 KiB) or a run of adjacent chunks (up to 1 MiB, model/pull-job.ts RUN_BYTES):
  * a fresh buffer for each cost a page-faulted allocation (the engine's malloc settings
  * mmap every block of 128 KiB or more) and, later, a garbage collection. Measured on the
  * 2-core dev machine: ChaCha20-Poly1305 into fresh 128 KiB buffers ran at ~270 MB/s,
@@ -13,14 +14,14 @@
  * Releasing a buffer that did not come from the pool, or one already back in it, is
  * ignored, so a stray release can never hand one buffer to two users.
  */
-const CLASSES = [16 * 1024, 64 * 1024, 160 * 1024, 288 * 1024, 544 * 1024] as const;
+const CLASSES = [16 * 1024, 64 * 1024, 160 * 1024, 288 * 1024, 544 * 1024, 1040 * 1024] as const;
 /**
  * Idle buffers kept per class: enough for a download's request window of frames (the
  * puller's 16 MiB, received but not yet on disk) or a send buffer's worth going out, and
  * for the small files of a burst waiting for their write worker.
  * Idle buffers are all dropped TRIM_MS after the last use, so an idle daemon keeps none.
  */
-const MAX_IDLE = [256, 32, 112, 60, 30] as const;
+const MAX_IDLE = [256, 32, 112, 60, 30, 20] as const;
 const TRIM_MS = 5000;
 
 /**

@@ -15,7 +15,13 @@ export function ourHello(opts: PeerOptions, nowMs: number): HelloMsg {
     listenPort: opts.listenPort,
     plainLan: opts.plainLan,
     bulkAes: takesAesBulk(opts),
+    chunkRuns: takesChunkRuns(opts),
   };
+}
+
+/** Whether this side asks for and serves runs of adjacent chunks in one request (messages.ts RequestMsg.count). */
+export function takesChunkRuns(opts: PeerOptions): boolean {
+  return opts.chunkRuns ?? process.env.SHOAL_CHUNK_RUNS !== '0';
 }
 
 /** Whether this side takes (and so says it takes) AES bulk frames: where fast here, unless turned off. */

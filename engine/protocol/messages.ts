@@ -26,6 +26,11 @@ export interface HelloMsg {
    * protocol 3's first hello; absent (false) from peers that predate it.
    */
   bulkAes?: boolean;
+  /**
+   * Sender takes requests for runs of adjacent chunks (RequestMsg.count > 1). Appended after
+   * bulkAes; absent (false) from peers that predate it.
+   */
+  chunkRuns?: boolean;
 }
 export interface JoinMsg { type: 'join'; folderId: Buffer; proof: Buffer }
 export interface RefuseMsg { type: 'refuse'; folderId: Buffer; code: ErrorCode; message: string }
@@ -42,6 +47,11 @@ export interface IndexMsg {
    */
   splices?: Array<ChunkSplice | null>;
 }
+/**
+ * A request for `count` adjacent chunks of a file (1 unless the peer said chunkRuns):
+ * `offset` is the first one's, `size` their total, `hash` their hashes one after another
+ * (count x HASH_BYTES). One `data` message answers it with all their bytes.
+ */
 export interface RequestMsg {
   type: 'request';
   folderId: Buffer;
@@ -49,6 +59,8 @@ export interface RequestMsg {
   path: string;
   offset: number;
   size: number;
+  /** Chunks asked for: 1 when absent. */
+  count?: number;
   hash: Buffer;
 }
 /**
@@ -68,6 +80,14 @@ export type MessageType = Message['type'];
 export const TYPE_CODES: Readonly<Record<MessageType, number>> = {
   hello: 1, join: 2, refuse: 3, index: 4, request: 5, data: 6, fail: 7, error: 8, ping: 9, pong: 10,
 };
+
+/**
+ * The wire code of a request for more than one chunk (a RequestMsg with count > 1), sent
+ * only to peers whose hello says chunkRuns; one chunk's request keeps the `request` code.
+ */
+export const REQUEST_RUN_CODE = 11;
+/** Most chunks one request may ask for. */
+export const MAX_RUN_CHUNKS = 64;
 
 export const FOLDER_ID_BYTES = 32;
 export const PROOF_BYTES = 32;
@@ -137,11 +157,11 @@ export function dataIdOf(prefix: Buffer): number {
 /** Encode any message except `data` (use dataHeader + the bytes, no copy). */
 export function encodeMessage(m: Message): Buffer {
   const w = new Writer(m.type === 'index' ? 4096 : 64);
-  w.u8(TYPE_CODES[m.type]);
+  w.u8(m.type === 'request' && (m.count ?? 1) > 1 ? REQUEST_RUN_CODE : TYPE_CODES[m.type]);
   switch (m.type) {
     case 'hello':
       w.uint(m.protocolVersion).str(truncateUtf8(m.deviceId, MAX_DEVICE_ID)).str(truncateUtf8(m.deviceName, MAX_DEVICE_NAME));
-      w.uint(m.nowMs).uint(m.listenPort).bool(m.plainLan).bool(m.bulkAes === true);
+      w.uint(m.nowMs).uint(m.listenPort).bool(m.plainLan).bool(m.bulkAes === true).bool(m.chunkRuns === true);
       break;
     case 'join':
       w.raw(fixed(m.folderId, FOLDER_ID_BYTES, 'folderId')).raw(fixed(m.proof, PROOF_BYTES, 'proof'));
@@ -156,11 +176,16 @@ export function encodeMessage(m: Message): Buffer {
       w.raw(fixed(m.folderId, FOLDER_ID_BYTES, 'folderId')).bool(m.complete).uint(m.records.length);
       m.records.forEach((r, i) => w.raw(encodeWireRecord(r, m.splices?.[i])));
       break;
-    case 'request':
-      if (m.size < 1 || m.size > MAX_DATA) throw new RangeError(`Request size must be 1..${MAX_DATA}`);
+    case 'request': {
+      const count = m.count ?? 1;
+      if (!Number.isInteger(count) || count < 1 || count > MAX_RUN_CHUNKS) throw new RangeError(`Request count must be 1..${MAX_RUN_CHUNKS}`);
+      if (m.size < count || m.size > MAX_DATA) throw new RangeError(`Request size must be ${count}..${MAX_DATA}`);
       w.raw(fixed(m.folderId, FOLDER_ID_BYTES, 'folderId')).uint(m.id).str(checkRelPath(m.path));
-      w.uint(m.offset).uint(m.size).raw(fixed(m.hash, HASH_BYTES, 'hash'));
+      w.uint(m.offset).uint(m.size);
+      if (count > 1) w.uint(count);
+      w.raw(fixed(m.hash, HASH_BYTES * count, 'hash'));
       break;
+    }
     case 'data':
       if (m.bytes.length > MAX_DATA) throw new RangeError(`Data of ${m.bytes.length} bytes exceeds ${MAX_DATA}`);
       w.uint(m.id).raw(m.bytes);
@@ -205,8 +230,9 @@ export function decodeMessage(payload: Buffer): Message {
       if (listenPort > 65535) throw new ShoalError('PROTOCOL_ERROR', 'Bad listen port');
       const plainLan = rd.bool();
       const bulkAes = rd.remaining > 0 ? rd.bool() : false;
+      const chunkRuns = rd.remaining > 0 ? rd.bool() : false;
       // Later versions may append fields to hello; it is the one message that tolerates them.
-      return { type: 'hello', protocolVersion, deviceId, deviceName, nowMs, listenPort, plainLan, bulkAes };
+      return { type: 'hello', protocolVersion, deviceId, deviceName, nowMs, listenPort, plainLan, bulkAes, chunkRuns };
     }
     case TYPE_CODES.join:
       m = { type: 'join', folderId: own(rd.raw(FOLDER_ID_BYTES)), proof: own(rd.raw(PROOF_BYTES)) };
@@ -231,14 +257,19 @@ export function decodeMessage(payload: Buffer): Message {
       m = splices.some((x) => x !== null) ? { type: 'index', folderId, records, complete, splices } : { type: 'index', folderId, records, complete };
       break;
     }
-    case TYPE_CODES.request: {
+    case TYPE_CODES.request:
+    case REQUEST_RUN_CODE: {
       const folderId = own(rd.raw(FOLDER_ID_BYTES));
       const id = rd.uint();
       const path = checkRelPath(rd.str(4096));
       const offset = rd.uint();
       const size = rd.uint();
-      if (offset > MAX_FILE_SIZE || size < 1 || size > MAX_DATA) throw new ShoalError('PROTOCOL_ERROR', 'Bad request range');
-      m = { type: 'request', folderId, id, path, offset, size, hash: own(rd.raw(HASH_BYTES)) };
+      const count = code === REQUEST_RUN_CODE ? rd.uint() : 1;
+      if (count < 1 || count > MAX_RUN_CHUNKS || (code === REQUEST_RUN_CODE && count < 2)) {
+        throw new ShoalError('PROTOCOL_ERROR', `Bad request count ${count}`);
+      }
+      if (offset > MAX_FILE_SIZE || size < count || size > MAX_DATA) throw new ShoalError('PROTOCOL_ERROR', 'Bad request range');
+      m = { type: 'request', folderId, id, path, offset, size, count, hash: own(rd.raw(HASH_BYTES * count)) };
       break;
     }
     case TYPE_CODES.data: {

@@ -197,9 +197,28 @@ export class FileAssembler {
    * to dropPlace(i, place) if they never come.
    */
   placeFor(i: number, size: number): Buffer | null {
-    if (this.phase !== 'open' || !this.direct || this.state[i] !== MISSING || this.record.chunks[i]?.size !== size) return null;
-    const place = this.direct.place(this.layout.offsets[i]!, size);
-    if (place) this.state[i] = PLACED;
+    return this.placeRun(i, 1, size);
+  }
+
+  /**
+   * placeFor for chunks i..i+n-1 received together (`size` bytes in all, a request for a run
+   * of chunks): one buffer, each chunk's place a part of it, in file order. Null unless all
+   * of them are missing and fit one extent. Each chunk's part then goes to writeChunk (or
+   * dropPlace) on its own.
+   */
+  placeRun(i: number, n: number, size: number): Buffer | null {
+    if (this.phase !== 'open' || !this.direct || n < 1 || i < 0 || i + n > this.state.length) return null;
+    const lens: number[] = [];
+    let total = 0;
+    for (let k = i; k < i + n; k++) {
+      if (this.state[k] !== MISSING) return null;
+      const len = this.record.chunks[k]!.size;
+      lens.push(len);
+      total += len;
+    }
+    if (total !== size) return null;
+    const place = this.direct.placeRun(this.layout.offsets[i]!, lens);
+    if (place) this.state.fill(PLACED, i, i + n);
     return place;
   }
 

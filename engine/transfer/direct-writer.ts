@@ -121,6 +121,20 @@ export class DirectWriter {
    * extents: put() it then. The extent is never written or evicted while a place in it is open.
    */
   place(pos: number, len: number): Buffer | null {
+    return this.placeRun(pos, [len]);
+  }
+
+  /**
+   * One place for adjacent chunks from `pos` on (their lengths `lens`), received together
+   * (a request for a run of chunks): each is its own place (commitPlaced or dropPlace each,
+   * at its offset), all in one extent. Null as for place().
+   */
+  placeRun(pos: number, lens: readonly number[]): Buffer | null {
+    let len = 0;
+    for (const n of lens) {
+      if (n <= 0) return null;
+      len += n;
+    }
     if (this.error || this.fd === null || len <= 0) return null;
     const k = Math.floor(pos / EXTENT_BYTES);
     const start = k * EXTENT_BYTES;
@@ -133,9 +147,11 @@ export class DirectWriter {
       st = newStage(buf, Math.min(EXTENT_BYTES, this.size - start), ++this.tick);
       this.staged.set(k, st);
     }
-    st.placed++;
     st.touched = ++this.tick;
-    this.places.set(pos, st);
+    for (let at = pos, i = 0; i < lens.length; at += lens[i++]!) {
+      st.placed++;
+      this.places.set(at, st);
+    }
     return st.buf.subarray(pos - start, pos - start + len);
   }
 

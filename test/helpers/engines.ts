@@ -28,6 +28,8 @@ export interface StartOptions {
   config?: Partial<DaemonConfig>;
   /** Hash files through this (wrapping the real hasher), e.g. to hold a hash back. */
   hasher?: FileHasher;
+  /** false: an engine from before requests for runs of chunks. */
+  chunkRuns?: boolean;
 }
 
 /** A real engine on 127.0.0.1 with its own storage dir; LAN discovery off (tests never multicast). */
@@ -45,7 +47,7 @@ export async function startEngine(o: StartOptions): Promise<TestEngine> {
     ...o.config,
   };
   const log = new MemoryLogger();
-  const engine = await Engine.create({ config, log, clock: o.clock, listenHost: '127.0.0.1', lan: false, hasher: o.hasher });
+  const engine = await Engine.create({ config, log, clock: o.clock, listenHost: '127.0.0.1', lan: false, hasher: o.hasher, chunkRuns: o.chunkRuns });
   const events: TestEngine['events'] = [];
   for (const ev of ['fileAdded', 'fileUpdated', 'fileDeleted', 'fileRenamed', 'conflict', 'syncFinished', 'peerConnected', 'peerDisconnected', 'error', 'transferProgress'] as EventName[]) {
     engine.on(ev, (payload: EngineEvents[typeof ev]) => events.push({ event: ev, payload }));

@@ -8,7 +8,7 @@ import { HASH_BYTES, SIG_BYTES, signRecord, type FileRecord } from '../../engine
 import { FrameReader } from '../../engine/protocol/frame-reader.js';
 import { FrameOpener, FrameSealer } from '../../engine/protocol/frames.js';
 import { runHandshake, type HandshakeResult } from '../../engine/protocol/handshake.js';
-import { TYPE_CODES, decodeMessage, encodeMessage, type Message } from '../../engine/protocol/messages.js';
+import { REQUEST_RUN_CODE, TYPE_CODES, decodeMessage, encodeMessage, type Message } from '../../engine/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../engine/protocol/types.js';
 import { generateIdentity, type DeviceIdentity } from '../../engine/secrets/device.js';
 import { membershipProof, type FolderKeys } from '../../engine/secrets/secret.js';
@@ -188,6 +188,11 @@ export class SpyPeer {
 /** A `request` payload built by hand: no path or range check, as a hostile peer would send. */
 export function rawRequest(folderId: Buffer, id: number, rel: string, offset: number, size: number, hash: Buffer): Buffer {
   return new Writer(128).u8(TYPE_CODES.request).raw(folderId).uint(id).str(rel).uint(offset).uint(size).raw(hash).finish();
+}
+
+/** A request for a run of `count` chunks (REQUEST_RUN_CODE), with any fields. */
+export function rawRunRequest(folderId: Buffer, id: number, rel: string, offset: number, size: number, count: number, hashes: Buffer): Buffer {
+  return new Writer(128 + hashes.length).u8(REQUEST_RUN_CODE).raw(folderId).uint(id).str(rel).uint(offset).uint(size).uint(count).raw(hashes).finish();
 }
 
 /** An `index` payload around already-encoded records, with any claimed count. */
