@@ -13,7 +13,7 @@ import { chunkHash } from '../engine/index/chunk-hash.js';
 import type { FileRecord } from '../engine/model/record.js';
 import { FileAssembler } from '../engine/transfer/assembler.js';
 import { DIRECT_MIN_FILE, DirectWriter } from '../engine/transfer/direct-writer.js';
-import { EXTENT_BYTES, extentBuffersMade } from '../engine/transfer/extent-buffers.js';
+import { EXTENT_BYTES, acquireExtent, extentBuffersMade, releaseExtent } from '../engine/transfer/extent-buffers.js';
 import { writevFully } from '../engine/transfer/io.js';
 
 const made: string[] = [];
@@ -65,6 +65,41 @@ test('direct writer: pieces in any order, with evictions and an unaligned tail, 
     assert.equal(sha(back), sha(data), `${order}: content`);
   }
   assert.ok(!linux || extentBuffersMade() <= 8, 'at most 8 extent buffers exist');
+});
+
+test('direct writer: with every extent buffer in use, a piece waits for a write under way instead of going through the page cache', async (t) => {
+  if (!linux) return t.skip('O_DIRECT extents exist on Linux only');
+  const dir = await tmpDir();
+  const size = DIRECT_MIN_FILE;
+  const data = randomBytes(size);
+  const file = path.join(dir, 'full.bin');
+  const fh = await fs.open(file, 'w+');
+  let pageCacheWrites = 0;
+  const w = (await DirectWriter.open(file, size, (bufs, pos) => {
+    pageCacheWrites++;
+    return writevFully(fh, bufs, pos);
+  }))!;
+  assert.ok(w, 'O_DIRECT is available on this Linux file system');
+  // Everyone else holds all extent buffers but one.
+  const held: Buffer[] = [];
+  for (let b = acquireExtent(); b; b = acquireExtent()) held.push(b);
+  releaseExtent(held.pop()!);
+  try {
+    // Extent 0 fills: its write starts (it is not waited for), and holds the last buffer until done.
+    await w.put(0, Buffer.from(data.subarray(0, EXTENT_BYTES)));
+    // The next piece finds no buffer: it waits for that write, then is staged as usual.
+    await w.put(EXTENT_BYTES, Buffer.from(data.subarray(EXTENT_BYTES, EXTENT_BYTES + 4096)));
+    for (let at = EXTENT_BYTES + 4096; at < size; at += 1024 * 1024) {
+      await w.put(at, Buffer.from(data.subarray(at, Math.min(size, at + 1024 * 1024))));
+    }
+    await w.flush();
+    await w.close();
+  } finally {
+    for (const b of held) releaseExtent(b);
+    await fh.close();
+  }
+  assert.equal(pageCacheWrites, 0, 'nothing went through the page cache');
+  assert.equal(sha(await fs.readFile(file)), sha(data));
 });
 
 test('direct writer: small files and non-Linux systems use the page cache', async () => {

@@ -6,12 +6,12 @@
  * 16-byte header in front of each block). A WebAssembly.Memory's buffer always starts on
  * a page boundary, so each extent buffer is one of those.
  *
- * At most MAX_BUFFERS exist at once (32 MiB); a download that finds none free writes
+ * At most MAX_EXTENT_BUFFERS exist at once (32 MiB); a download that finds none free writes
  * through the page cache instead. Idle buffers are dropped after a while.
  */
 export const EXTENT_BYTES = 4 * 1024 * 1024;
 const WASM_PAGE = 64 * 1024;
-const MAX_BUFFERS = 8;
+export const MAX_EXTENT_BUFFERS = 8;
 const IDLE_DROP_MS = 10_000;
 
 /** The one WebAssembly API used here (the engine's TypeScript lib has no DOM/wasm types). */
@@ -41,7 +41,7 @@ export function acquireExtent(): Buffer | null {
   lastUse = performance.now();
   const reused = idle.pop();
   if (reused) return reused;
-  if (made >= MAX_BUFFERS) return null;
+  if (made >= MAX_EXTENT_BUFFERS) return null;
   made++;
   const memory = new WasmMemory({ initial: EXTENT_BYTES / WASM_PAGE, maximum: EXTENT_BYTES / WASM_PAGE, shared: EXTENTS_SHARED });
   return Buffer.from(memory.buffer);
