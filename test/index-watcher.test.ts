@@ -238,10 +238,11 @@ test('close is idempotent and silences the watcher', async () => {
  * A bare DirectoryWatcher on a fresh empty folder, watching directories only as FolderWatcher
  * does, recording every raw event path and every folder reported by onWatched.
  */
-async function bareWatcher(hooks: { onWatched?: (dir: string) => void; beforeWatch?: (dir: string) => void } = {}) {
+async function bareWatcher(hooks: { onWatched?: (dir: string) => void; beforeWatch?: (dir: string) => void; prepare?: (root: string) => Promise<void> } = {}) {
   const base = await tempDir();
   const root = path.join(base, 'folder');
   await fs.mkdir(root);
+  await hooks.prepare?.(root);
   const watched: string[] = [];
   const raw: string[] = [];
   const dw = new DirectoryWatcher({
@@ -303,6 +304,36 @@ test('a subfolder created between its parent\'s listing and its watch is still f
     await waitFor(() => t.watched.includes(path.join(root, 'parent', 'child')), 3000, 'the child folder watched');
     writeFileSync(path.join(root, 'parent', 'child', 'x.txt'), 'x');
     await waitFor(() => t.raw.includes(path.join(root, 'parent', 'child', 'x.txt')), 2000, 'a change in the child folder');
+  } finally {
+    await t.done();
+  }
+});
+
+test('during the first setup too, a subfolder created between its parent\'s listing and its watch is found and watched', async () => {
+  let root = '';
+  let made = false;
+  const t = await bareWatcher({
+    prepare: async (r) => {
+      root = r;
+      await fs.mkdir(path.join(r, 'parent'));
+    },
+    // The window, before 'ready': 'parent' has been listed (empty) and its OS watch is not up yet.
+    beforeWatch: (dir) => {
+      if (dir === path.join(root, 'parent') && !made) {
+        made = true;
+        mkdirSync(path.join(dir, 'child'));
+      }
+    },
+  });
+  try {
+    assert.ok(made, 'the subfolder was made in the window');
+    // Once chokidar has found it, changes in it are reported; before, they never would be.
+    const file = path.join(root, 'parent', 'child', 'x.txt');
+    for (let i = 0; i < 60 && !t.raw.includes(file); i++) {
+      writeFileSync(file, String(i));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(t.raw.includes(file), 'a change in the child folder was seen within 3 s');
   } finally {
     await t.done();
   }

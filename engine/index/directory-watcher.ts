@@ -1,5 +1,5 @@
 import { FSWatcher } from 'chokidar';
-import { existsSync, watch, type FSWatcher as FsWatcher } from 'node:fs';
+import { existsSync, stat, watch, type FSWatcher as FsWatcher } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -15,6 +15,8 @@ type ReaddirpOptions = NonNullable<Parameters<FSWatcher['_readdirp']>[1]>;
 type HandleRead = (directory: string, initialAdd: boolean, ...rest: unknown[]) => Promise<unknown> | undefined;
 /** A folder with events is re-read at most this often (see DirectoryWatcher.throttleRereads). */
 const REREAD_MS = 250;
+/** File systems whose timestamps are coarse (FAT: 2 s) may date a change this much too early. */
+const MTIME_SLACK_MS = 2000;
 type Tester = Extract<NonNullable<ReaddirpOptions['fileFilter']>, (...args: never[]) => unknown>;
 /** The parts of chokidar's FSWatcher and NodeFsHandler that watchFoldersDirectly replaces or uses. */
 interface ChokidarInternals {
@@ -60,6 +62,10 @@ export type DirectoryWatcherOptions = ConstructorParameters<typeof FSWatcher>[0]
 export class DirectoryWatcher extends FSWatcher {
   /** The initial watches are set up ('ready' was emitted). */
   private started = false;
+  /** Before the first folder was listed: a folder not modified since cannot have changed while being set up. */
+  private readonly createdAt = Date.now();
+  /** Folders of the first setup being checked and listed again (relistIfChanged). */
+  private readonly relisting = new Set<Promise<void>>();
 
   constructor({ onRaw, onWatched, beforeWatch, ...opts }: DirectoryWatcherOptions) {
     super(opts);
@@ -121,9 +127,33 @@ export class DirectoryWatcher extends FSWatcher {
       if (this.started) {
         void listener(dir);
         onWatched?.(dir);
-      }
+      } else this.relistIfChanged(dir, listener);
       return () => watcher.close();
     };
+  }
+
+  /**
+   * The same gap during the first setup: a folder is listed, then watched, and a subfolder
+   * created in between would never be watched (the engine's scan at start finds its files,
+   * not later changes in it). Only folders modified since this watcher started can have
+   * changed in between; those are listed once more (a stat each, not a second listing of
+   * every folder).
+   */
+  private relistIfChanged(dir: string, listener: (dir: string) => unknown): void {
+    const done: Promise<void> = new Promise<boolean>((resolve) => {
+      stat(dir, (err, st) => resolve(!err && !this.closed && st.mtimeMs >= this.createdAt - MTIME_SLACK_MS));
+    })
+      .then(async (changed) => {
+        if (changed) await listener(dir);
+      })
+      .catch(() => undefined) // chokidar reports its own read errors
+      .finally(() => this.relisting.delete(done));
+    this.relisting.add(done);
+  }
+
+  /** Resolves once the folders of the first setup that changed meanwhile were listed again (tests). */
+  async relisted(): Promise<void> {
+    for (let i = 0; i < 100 && this.relisting.size > 0; i++) await Promise.all([...this.relisting]);
   }
 
   /**
