@@ -1,7 +1,7 @@
 /**
  * Received chunks decrypted straight into their download's write extent ("placed"), with no
  * frame buffer and no copy: frames.ts FrameOpener.openPlaced, the frame reader's place
- * hook, and the assembler's placeFor / placeRun / writeChunk / dropPlace over a real O_DIRECT
+ * hook, and the assembler's placeRun / writeChunk / dropPlace over a real O_DIRECT
  * temp file, with runs of adjacent chunks answered together (model/run-writes.ts).
  * (security-tampering.test.ts drives the same path between real engines with bits flipped.)
  */
@@ -178,7 +178,7 @@ test('assembler: chunks received into their places, wrong ones refused and place
   let acrossExtents = 0;
   for (let i = 0; i < record.chunks.length; i++) {
     const size = record.chunks[i]!.size;
-    const place = asm.placeFor(i, size);
+    const place = asm.placeRun(i, 1, size);
     if (!place) {
       // Only a chunk that crosses into the next extent has no place; it is written as before.
       const k = Math.floor(offsets[i]! / EXTENT_BYTES);
@@ -188,13 +188,13 @@ test('assembler: chunks received into their places, wrong ones refused and place
       continue;
     }
     assert.equal(place.length, size);
-    assert.equal(asm.placeFor(i, size), null, 'one place per chunk at a time');
+    assert.equal(asm.placeRun(i, 1, size), null, 'one place per chunk at a time');
     if (i % 7 === 3) {
       // Wrong bytes: refused, and the chunk is missing again (its place free to be given again).
       place.fill(0xab);
       await assert.rejects(asm.writeChunk(i, place), { code: 'HASH_MISMATCH' });
       assert.ok(asm.missing().includes(i));
-      const again = asm.placeFor(i, size)!;
+      const again = asm.placeRun(i, 1, size)!;
       bytesOf(i).copy(again);
       await asm.writeChunk(i, again);
     } else if (i % 7 === 5) {
@@ -227,7 +227,7 @@ test('assembler: a download stopped while placed chunks wait for the rest of the
   const asm = await FileAssembler.open(root, record);
   // Two chunks of the first extent arrive; the other thirty never will.
   const writes = [0, 1].map((i) => {
-    const place = asm.placeFor(i, record.chunks[i]!.size)!;
+    const place = asm.placeRun(i, 1, record.chunks[i]!.size)!;
     data.copy(place, 0, offsets[i]!, offsets[i]! + record.chunks[i]!.size);
     return asm.writeChunk(i, place).then(
       () => 'written',
@@ -254,7 +254,7 @@ test('assembler: a run of adjacent chunks received into one place; a wrong chunk
   const place = asm.placeRun(0, 8, 8 * 131_072)!;
   assert.ok(place, 'eight chunks of one extent have one place');
   assert.equal(place.length, 8 * 131_072);
-  assert.equal(asm.placeFor(3, 131_072), null, 'a chunk of a placed run has no other place');
+  assert.equal(asm.placeRun(3, 1, 131_072), null, 'a chunk of a placed run has no other place');
   assert.equal(asm.placeRun(6, 4, 4 * 131_072), null, 'nor a run overlapping it');
   runOf(0, 8).copy(place);
   place[3 * 131_072 + 5]! ^= 0x40; // chunk 3 arrives damaged

@@ -38,7 +38,7 @@ export type FinalizeOptions = CommitOptions;
 const MISSING = 0;
 const WRITING = 1;
 const PRESENT = 2;
-/** Its bytes are being received straight into its write extent (placeFor). */
+/** Its bytes are being received straight into its write extent (placeRun). */
 const PLACED = 3;
 
 type Phase = 'open' | 'finalizing' | 'done' | 'closed';
@@ -190,21 +190,12 @@ export class FileAssembler {
   }
 
   /**
-   * Where chunk i's bytes may be received into: its place in the O_DIRECT extent it will be
-   * written from (DirectWriter.place), so the receiver decrypts it there instead of into a
-   * buffer of its own that writeChunk then copies. Null when the chunk is not missing, or
-   * it cannot be placed now. Pass the bytes to writeChunk(i, place) as usual, or the place
-   * to dropPlace(i, place) if they never come.
-   */
-  placeFor(i: number, size: number): Buffer | null {
-    return this.placeRun(i, 1, size);
-  }
-
-  /**
-   * placeFor for chunks i..i+n-1 received together (`size` bytes in all, a request for a run
-   * of chunks): one buffer, each chunk's place a part of it, in file order. Null unless all
-   * of them are missing and fit one extent. Each chunk's part then goes to writeChunk (or
-   * dropPlace) on its own.
+   * Where chunks i..i+n-1 (`size` bytes in all, answered together: a request for a run of
+   * chunks) may be received into: their places in the O_DIRECT extent they will be written
+   * from (DirectWriter.placeRun), one after another in one buffer, so the receiver decrypts
+   * them there instead of into a buffer of its own that writeChunk then copies. Null unless
+   * all of them are missing and fit one extent. Each chunk's part then goes to
+   * writeChunk(i, part) as usual, or to dropPlace(i, part) if the bytes never come.
    */
   placeRun(i: number, n: number, size: number): Buffer | null {
     if (this.phase !== 'open' || !this.direct || n < 1 || i < 0 || i + n > this.state.length) return null;
@@ -222,7 +213,7 @@ export class FileAssembler {
     return place;
   }
 
-  /** The place placeFor(i) gave out will not be filled (the download failed): the chunk is missing again. */
+  /** The place placeRun gave chunk i will not be filled (the download failed): the chunk is missing again. */
   dropPlace(i: number, place: Buffer): void {
     const pos = this.layout.offsets[i];
     if (this.state[i] !== PLACED || pos === undefined || !this.direct?.isPlace(pos, place)) return;
@@ -233,7 +224,7 @@ export class FileAssembler {
   /**
    * Verify and write chunk i. HASH_MISMATCH (nothing written) if the bytes are wrong.
    * A chunk already present or being written is ignored (duplicate from another peer).
-   * `data` may be the chunk's place (placeFor): then it is verified where it lies.
+   * `data` may be the chunk's place (placeRun): then it is verified where it lies.
    */
   async writeChunk(i: number, data: Buffer): Promise<void> {
     this.assertOpen();

@@ -14,7 +14,7 @@ export interface QueuedWrite {
   /** Its offset in the file. */
   pos: number;
   data: Buffer;
-  /** `data` is the chunk's place in its extent (FileAssembler.placeFor): counted there, not copied. */
+  /** `data` is the chunk's place in its extent (FileAssembler.placeRun): counted there, not copied. */
   placed: boolean;
   /** The hash a placed chunk is verified against with the rest of its extent (verifiesBehind), or null: checked already. */
   behind: Buffer | null;
