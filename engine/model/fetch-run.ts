@@ -75,11 +75,9 @@ export function fetchRun(steps: FetchSteps, job: Job, first: number, run: Run, p
           await steps.finishSmall(job, data);
           return;
         }
-        let got: number;
-        if (count === 1) {
-          await asm!.writeChunk(first, data);
-          got = bytes;
-        } else ({ got, failures } = await writeRun(asm!, job.record.path, first, count, data, chunks));
+        const written = await writeRun(asm!, job.record.path, first, count, data, chunks);
+        failures = written.failures;
+        const got = written.got;
         if (got === 0) return;
         job.fetchedBytes += got;
         job.doneBytes += got;

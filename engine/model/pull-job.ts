@@ -69,8 +69,9 @@ export function nextRun(job: Job, maxChunks: number, maxBytes = RUN_BYTES): Run 
   let bytes = chunks[first]!.size;
   let count = 1;
   if (!job.asm || job.small || maxChunks <= 1) return { count, bytes };
-  let end = job.asm.offsetOf(first) + bytes;
-  const extentEnd = (Math.floor((end - bytes) / EXTENT_BYTES) + 1) * EXTENT_BYTES;
+  const start = job.asm.offsetOf(first);
+  const extentEnd = (Math.floor(start / EXTENT_BYTES) + 1) * EXTENT_BYTES;
+  let end = start + bytes;
   while (count < maxChunks && job.next + count < job.remote.length) {
     const idx = job.remote[job.next + count]!;
     if (idx !== first + count || idx >= chunks.length) break;

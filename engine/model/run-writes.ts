@@ -3,7 +3,7 @@ import { hashMismatch } from '../transfer/layout.js';
 import type { ChunkRef } from './chunk-ref.js';
 
 /**
- * The answer to a request for a run of adjacent chunks (puller.ts): one buffer holding
+ * The answer to a request for a run of adjacent chunks (fetch-run.ts): one buffer holding
  * chunks first..first+count-1 one after another, either their places in a write extent
  * (FileAssembler.placeRun) or a buffer of the connection's.
  */

@@ -199,7 +199,7 @@ export class PeerSession {
   }
 
   private onRequest(msg: RequestMsg): void {
-    if (this.serving >= MAX_SERVING || this.servingBytes >= MAX_SERVING_BYTES || this.sendBlocked) {
+    if (!this.mayServe()) {
       this.waiting.push(msg);
       return;
     }
@@ -265,8 +265,13 @@ export class PeerSession {
     );
   }
 
+  /** Another chunk read may start now (reads in progress and send buffer within bounds). */
+  private mayServe(): boolean {
+    return !this.sendBlocked && this.serving < MAX_SERVING && this.servingBytes < MAX_SERVING_BYTES;
+  }
+
   private serveWaiting(): void {
-    while (!this.closed && !this.sendBlocked && this.serving < MAX_SERVING && this.servingBytes < MAX_SERVING_BYTES && this.waiting.length > 0) {
+    while (!this.closed && this.mayServe() && this.waiting.length > 0) {
       this.onRequest(this.waiting.shift()!);
     }
   }
@@ -277,9 +282,7 @@ export class PeerSession {
     if (this.nextId > 0x7fffffff) this.nextId = 1;
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const p = this.pending.get(id);
-        if (p) this.forgetPlace(p);
-        this.pending.delete(id);
+        this.take(id);
         reject(new ShoalError('TIMEOUT', 'The peer did not answer a chunk request in time'));
       }, REQUEST_TIMEOUT_MS);
       timer.unref();

@@ -51,7 +51,7 @@ const CHECK_AFTER_MS = 5;
 
 export class DirectWriter {
   private readonly staged = new Map<number, Stage>();
-  /** File offset of each place handed out (place()) -> its extent's stage. */
+  /** File offset of each place handed out (placeRun()) -> its extent's stage. */
   private readonly places = new Map<number, Stage>();
   /** Full extents on their way to the disk. */
   private readonly writes: ExtentWrites;
@@ -111,20 +111,13 @@ export class DirectWriter {
   }
 
   /**
-   * The memory where the `len` bytes for file offset `pos` (a range never given before) will
-   * be written from, for the caller to fill directly - the receiver decrypts a chunk straight
-   * into it (protocol/frames.ts openPlaced) - then commitPlaced() or dropPlace(). Null when
-   * that would need waiting (no free extent buffer, or an eviction) or the range crosses
-   * extents: put() it then. The extent is never written or evicted while a place in it is open.
-   */
-  place(pos: number, len: number): Buffer | null {
-    return this.placeRun(pos, [len]);
-  }
-
-  /**
-   * One place for adjacent chunks from `pos` on (their lengths `lens`), received together
-   * (a request for a run of chunks): each is its own place (commitPlaced or dropPlace each,
-   * at its offset), all in one extent. Null as for place().
+   * The memory where adjacent chunks from file offset `pos` on (their lengths `lens`; ranges
+   * never given before) will be written from, for the caller to fill directly - the receiver
+   * decrypts a chunk, or a run of chunks answered together, straight into it
+   * (protocol/frames.ts openPlaced) - then commitPlaced() or dropPlace() each chunk at its
+   * offset. Null when that would need waiting (no free extent buffer, or an eviction) or the
+   * range crosses extents: put() it then. The extent is never written or evicted while a
+   * place in it is open.
    */
   placeRun(pos: number, lens: readonly number[]): Buffer | null {
     let len = 0;
@@ -281,10 +274,13 @@ export class DirectWriter {
     if (fd !== null) await closeFd(fd).catch(() => undefined);
   }
 
-  /** A buffer for extent k (evicting this file's oldest partial extent if need be), or null. */
+  /**
+   * A buffer for extent k - once a write under way frees one, or by evicting this file's
+   * oldest partial extent - or null (the piece then goes through the page cache).
+   */
   private async stage(k: number, len: number): Promise<Stage | null> {
     for (let tries = 0; tries < 64; tries++) {
-      // place() may have staged this extent while we waited.
+      // placeRun() may have staged this extent while we waited.
       const meanwhile = this.staged.get(k);
       if (meanwhile) return meanwhile;
       const buf = this.staged.size < MAX_STAGED ? acquireExtent() : null; // else each holds an open place

@@ -28,7 +28,7 @@ export interface Stage {
   /** Staged byte ranges [start, end), relative to the extent, in arrival order, merged when adjacent. */
   ranges: number[];
   touched: number;
-  /** Places handed out by place() and not yet committed or dropped: never evicted meanwhile. */
+  /** Places handed out by placeRun() and not yet committed or dropped: never evicted meanwhile. */
   placed: number;
   /** Chunks committed here whose hash is still to be checked (verifiesBehind)... */
   pending: PendingCheck[];
