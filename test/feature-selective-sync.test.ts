@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { FileEntry } from '../engine/api/contract.js';
 import { ShoalError } from '../engine/errors.js';
 import { generateSecret } from '../engine/secrets/secret.js';
+import { FileAssembler } from '../engine/transfer/assembler.js';
 import { exists, readIf, startEngine, stopAll, tempDir, waitFor, type TestEngine } from './helpers/engines.js';
 
 /**
@@ -117,6 +118,40 @@ describe('selective sync', () => {
     await assert.rejects(B.engine.call('setFilePrefs', { secret, path: '../x', download: true }), (e: unknown) => e instanceof ShoalError && e.code === 'BAD_PATH');
     // On A (every file is downloaded there), unchoosing a file is refused with the reason.
     await assert.rejects(A!.engine.call('setFilePrefs', { secret, path: 'a.txt', download: false }), (e: unknown) => e instanceof ShoalError && e.code === 'BAD_REQUEST' && /selective sync/.test(e.message));
+  });
+
+  it('unchoosing a file while its download is being put in place removes it once it has landed', async () => {
+    const d = crypto.randomBytes(1024 * 1024); // several chunks: put in place by FileAssembler.finalize
+    fs.writeFileSync(path.join(dirA, 'd.bin'), d);
+    await waitFor('B lists d.bin', async () => (await filesOnB()).has('d.bin'));
+    // Hold the download after its rename into place, as a slow folder fsync would.
+    const finalize = FileAssembler.prototype.finalize;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = false;
+    FileAssembler.prototype.finalize = async function (this: FileAssembler, opts) {
+      const landed = await finalize.call(this, opts);
+      if (this.record.path === 'd.bin') {
+        held = true;
+        await gate;
+      }
+      return landed;
+    };
+    try {
+      await B!.engine.call('setFilePrefs', { secret, path: 'd.bin', download: true });
+      await waitFor('d.bin is in place on B, its download not finished', () => held && readIf(path.join(dirB, 'd.bin'))?.equals(d) === true);
+      const unchoose = B!.engine.call('setFilePrefs', { secret, path: 'd.bin', download: false });
+      await new Promise((r) => setTimeout(r, 100));
+      open();
+      await unchoose;
+    } finally {
+      FileAssembler.prototype.finalize = finalize;
+      open();
+    }
+    assert.equal(exists(path.join(dirB, 'd.bin')), false, 'gone from B');
+    assert.ok(fs.readdirSync(path.join(dirB, '.SyncArchive')).some((n) => n.startsWith('d')), 'in B\'s archive');
+    assert.equal((await filesOnB()).get('d.bin')!.state, 'not_downloaded');
+    assert.ok(readIf(path.join(dirA, 'd.bin'))?.equals(d), 'A keeps d.bin');
   });
 
   it('turning selective sync off downloads the rest', async () => {

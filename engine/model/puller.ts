@@ -31,6 +31,8 @@ export class Puller {
   private readonly window: number;
   private readonly maxCopies: number;
   private readonly fetchSteps: FetchSteps;
+  /** Downloads being put in place, by path (landed()). */
+  private readonly landings = new Map<string, Promise<void>>();
 
   constructor(private readonly host: PullHost, opts: PullerOptions = {}) {
     this.maxActive = opts.maxActiveFiles ?? 128;
@@ -316,7 +318,28 @@ export class Puller {
    * the disk changed meanwhile), then finish the job; a failure fails it. A file new here
    * tells the watcher first, so that our own rename is not reported back to us.
    */
-  private async putInPlace(job: Job, write: (opts: CommitOptions) => Promise<LandedStat>): Promise<void> {
+  private putInPlace(job: Job, write: (opts: CommitOptions) => Promise<LandedStat>): Promise<void> {
+    const p = job.record.path;
+    const landing = this.land(job, write);
+    this.landings.set(p, landing);
+    const forget = (): void => {
+      if (this.landings.get(p) === landing) this.landings.delete(p);
+    };
+    void landing.then(forget, forget);
+    return landing;
+  }
+
+  /**
+   * Resolves once a download of `p` being put in place (isLanding) has landed and been
+   * recorded, or failed; at once when none is. Whoever changes the file on this device's
+   * behalf (selective sync removing it) waits for this, or it would find the new version
+   * where it expects the old one.
+   */
+  landed(p: string): Promise<void> {
+    return this.landings.get(p)?.catch(() => undefined) ?? Promise.resolve();
+  }
+
+  private async land(job: Job, write: (opts: CommitOptions) => Promise<LandedStat>): Promise<void> {
     job.finalizing = true;
     const expectOld = this.host.expectedOnDisk(job.record.path);
     const renamed = expectOld === null ? this.host.expectOwnRename(job.record.path) : null;

@@ -86,6 +86,8 @@ export class RemoteChanges {
     const f = this.f;
     const rel = e.record.path;
     f.puller.forget(rel);
+    // A download of it may be landing right now (too late to stop): judge the disk after it.
+    await f.puller.landed(rel);
     let failure: unknown = null;
     await this.guard(rel, async () => {
       const old = e.disk;
